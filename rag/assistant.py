@@ -1,0 +1,183 @@
+"""The engine behind every front-end: question in, cited answer out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import InvalidQuestionError
+from rag.types import Answer
+
+log = logging.getLogger("rag")
+
+History = list[dict[str, str]]
+"""Chat history as ``[{"role": "user" | "assistant", "content": "..."}]``."""
+
+
+class Assistant:
+    """Holds the loaded embedding model, the store and the answerer for reuse.
+
+    Args:
+        settings: Settings to use; defaults to ``Settings.from_env()``.
+        auto_ingest: Ingest the bundled corpus on first use if the index is empty.
+        **overrides: Any ``Settings`` field, e.g. ``k=3`` or ``llm="ollama:llama3.2"``;
+            these win over the environment.
+
+    Example:
+        >>> bot = Assistant()
+        >>> answer = bot.ask("How much faster was the AI scene?")
+        >>> print(answer.text, answer.citations[0].file)
+    """
+
+    def __init__(self, settings: Settings | None = None, *, auto_ingest: bool = True, **overrides: Any) -> None:
+        if settings is None:
+            settings = Settings.from_env(**overrides)
+        elif overrides:
+            settings = settings.replace(**overrides)
+            settings.validate()
+        self.settings = settings
+        self.auto_ingest = auto_ingest
+        self._lock = threading.RLock()
+        self._embeddings = None
+        self._index = None
+        self._retriever = None
+        self._llm_answerer = None
+
+    # -- loading -----------------------------------------------------------------
+    @property
+    def embeddings(self):
+        """The LangChain ``Embeddings`` in use, loaded on first access."""
+        with self._lock:
+            if self._embeddings is None:
+                from rag.embeddings import get_embeddings
+
+                self._embeddings = get_embeddings(self.settings.embeddings)
+            return self._embeddings
+
+    @property
+    def index(self):
+        """The Chroma-backed passage index (see ``rag.store.PassageIndex``)."""
+        with self._lock:
+            if self._index is None:
+                from rag.store import PassageIndex
+
+                self._index = PassageIndex(self.settings, self.embeddings)
+            return self._index
+
+    @property
+    def retriever(self):
+        with self._lock:
+            if self._retriever is None:
+                from rag.retrieve import Retriever
+
+                self._retriever = Retriever(self.index, self.embeddings, self.settings)
+            return self._retriever
+
+    # -- jobs --------------------------------------------------------------------
+    def ingest(self, folder: str | Path | None = None, *, progress: bool = False):
+        """Sync ``folder`` (default: the configured articles) into the index.
+
+        Returns:
+            An ``ingest.indexer.IngestReport`` with added/removed/unchanged counts
+            and the files that were skipped, each with its reason.
+        """
+        from ingest.indexer import sync_folder
+
+        report = sync_folder(Path(folder or self.settings.articles_dir), self.index, progress=progress)
+        if self._retriever is not None:
+            self._retriever.invalidate()
+        return report
+
+    def ask(self, question: str, *, history: History | None = None, k: int | None = None) -> Answer:
+        """Answer ``question`` from the articles, with verified citations.
+
+        Args:
+            question: English, German or another language USE understands.
+            history: Earlier turns of the chat, used to resolve follow-ups when a
+                chat model is configured.
+            k: Passages to retrieve; defaults to ``settings.k``.
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long.
+            RagError: Any other failure, with a message meant for the user.
+        """
+        answer = None
+        for event in self.stream(question, history=history, k=k):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, history: History | None = None, k: int | None = None) -> Iterator[str | Answer]:
+        """Like ``ask`` but yields text as it is produced, then the final ``Answer``.
+
+        Every ``str`` yielded is a piece of the answer text to append; the last
+        item is always the complete ``Answer`` (whose ``text`` is authoritative:
+        a generative draft can be replaced by the extractive fallback).
+        """
+        question = self.check_question(question)
+        t0 = time.perf_counter()
+        self._ensure_index()
+        if self.settings.llm:
+            yield from self._llm().stream(question, history=history or [], k=k or self.settings.k)
+            return
+        from rag.answer import extractive_answer
+
+        hits = self.retriever.search(question, k=k or self.settings.k)
+        answer = extractive_answer(question, hits)
+        answer.timings_ms = {**hits.timings_ms, "total": (time.perf_counter() - t0) * 1000}
+        yield answer.text
+        yield answer
+
+    def check_question(self, question: str) -> str:
+        """Return the cleaned question or raise ``InvalidQuestionError``."""
+        if not isinstance(question, str):
+            msg = "The question must be text."
+            raise InvalidQuestionError(msg)
+        cleaned = " ".join(question.replace("\x00", " ").split())
+        if not cleaned:
+            msg = "The question is empty. Ask something about the articles, e.g. 'How much faster was the AI scene?'"
+            raise InvalidQuestionError(msg)
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            msg = (
+                f"The question is {len(cleaned):,} characters long; the limit is {limit:,}. "
+                "Shorten it to the part you want answered (or raise RAG_MAX_QUESTION_CHARS)."
+            )
+            raise InvalidQuestionError(msg)
+        return cleaned
+
+    def _ensure_index(self) -> None:
+        if not self.auto_ingest:
+            return
+        with self._lock:
+            if self.index.count() == 0:
+                log.warning("The index is empty: ingesting %s first.", self.settings.articles_dir)
+                self.ingest(self.settings.articles_dir)
+                self.auto_ingest = False
+
+    def _llm(self):
+        with self._lock:
+            if self._llm_answerer is None:
+                from rag.generate import LLMAnswerer
+
+                self._llm_answerer = LLMAnswerer(self)
+            return self._llm_answerer
+
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def ask(question: str, **kwargs: Any) -> Answer:
+    """Answer one question with a shared default ``Assistant`` (see ``Assistant.ask``)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Assistant()
+    return _default.ask(question, **kwargs)

@@ -1,0 +1,148 @@
+"""The ``rag`` command: ingest | ask | eval | ui | slack | bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from rag.errors import RagError
+
+
+def _assistant(args: argparse.Namespace):
+    from rag.assistant import Assistant
+
+    overrides = {}
+    if getattr(args, "k", None):
+        overrides["k"] = args.k
+    return Assistant(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    bot = _assistant(args)
+    report = bot.ingest(args.folder, progress=not args.quiet)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.file}: {skipped.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _assistant(args)
+    question = " ".join(args.question)
+    if args.json:
+        print(bot.ask(question).to_json(indent=2))
+        return 0
+    answer = None
+    streamed = False
+    from rag.types import Answer
+
+    for event in bot.stream(question):
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            print(event, end="", flush=True)
+            streamed = True
+    assert answer is not None
+    if streamed:
+        print()
+    from rag.render import citation_lines
+
+    if answer.notice:
+        print(f"note: {answer.notice}", file=sys.stderr)
+    for line in citation_lines(answer):
+        print(line)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import evaluate_file, format_report
+
+    bot = _assistant(args)
+    report = evaluate_file(bot, args.file, k=args.k or 5)
+    if not args.json:
+        print(format_report(report))
+    else:
+        for row in report["rows"]:
+            print(json.dumps(row, ensure_ascii=False))
+        print(json.dumps(report["summary"]))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from ui.gradio_app import launch
+
+    launch(host=args.host, port=args.port)
+    return 0
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    from ui.slack_bot import main as slack_main
+
+    return slack_main(port=args.port) or 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.__main__ import main as bench_main
+
+    return bench_main(args.bench_args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited answers about a folder of news articles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index a folder of articles (default: data/articles)")
+    p.add_argument("folder", nargs="?", help="folder to ingest (default: RAG_ARTICLES_DIR or data/articles)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.add_argument("--k", type=int, help="passages to retrieve")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="score a JSONL question set")
+    p.add_argument("file")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="one JSON row per question, then the summary last")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("ui", help="open the chat page")
+    p.add_argument("--host", help="default RAG_UI_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default RAG_UI_PORT or 7860")
+    p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("slack", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set)")
+    p.add_argument("--port", type=int, help="HTTP mode port (default RAG_SLACK_PORT or 3000)")
+    p.set_defaults(func=cmd_slack)
+
+    p = sub.add_parser("bench", help="print performance figures (see bench/)")
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("chromadb", "httpx", "urllib3", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except RagError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The objects every front-end renders: passages, citations and answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of an article as stored in the index.
+
+    Offsets are character offsets into the decoded file text; lines are 1-based
+    and inclusive.
+    """
+
+    id: str
+    file: str
+    text: str
+    char_start: int
+    char_end: int
+    line_start: int
+    line_end: int
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One `[n]` marker in an answer, resolved to a verbatim span of a file."""
+
+    n: int
+    file: str
+    line_start: int
+    line_end: int
+    char_start: int
+    char_end: int
+    quote: str
+    score: float
+    passage_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def lines(self) -> str:
+        """Line range as shown to people, e.g. ``"12"`` or ``"12-14"``."""
+        if self.line_start == self.line_end:
+            return str(self.line_start)
+        return f"{self.line_start}-{self.line_end}"
+
+
+@dataclass
+class Answer:
+    """A cited answer.
+
+    Attributes:
+        question: The question as asked.
+        text: The answer; every ``[n]`` in it matches one citation.
+        citations: Resolved citations, numbered from 1.
+        sources: The retrieved passages the answer was chosen from.
+        abstained: True when the articles don't cover the question.
+        mode: ``"extractive"`` or ``"generative"``.
+        notice: A one-line note for the user (e.g. an LLM fallback), or None.
+        timings_ms: Where the time went, for benchmarks and logs.
+    """
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Passage] = field(default_factory=list)
+    abstained: bool = False
+    mode: str = "extractive"
+    notice: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "text": self.text,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "notice": self.notice,
+            "citations": [c.to_dict() for c in self.citations],
+            "sources": [p.to_dict() for p in self.sources],
+            "timings_ms": self.timings_ms,
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
