@@ -156,10 +156,10 @@ class Assistant:
         if not self.auto_ingest:
             return
         with self._lock:
-            if self.index.count() == 0:
+            if self.auto_ingest and self.index.count() == 0:
                 log.warning("The index is empty: ingesting %s first.", self.settings.articles_dir)
                 self.ingest(self.settings.articles_dir)
-                self.auto_ingest = False
+            self.auto_ingest = False
 
     def _llm(self):
         with self._lock:

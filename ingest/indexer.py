@@ -1,0 +1,195 @@
+"""Sync a folder of articles into the index.
+
+Chunk ids are hashes of file name, offset and text, so an unchanged file maps
+to the ids already stored and is not embedded again. New chunks are written
+before stale ones are deleted: an ingest that dies midway leaves the previous
+index answerable, and the next run converges to exactly the folder's content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import Chunk, chunk_text
+from ingest.loaders import SUPPORTED, load
+from rag.text import for_embedding
+from rag.errors import CorpusNotFoundError, FileRejected, IngestBusyError
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest changed."""
+
+    folder: str
+    files: int = 0
+    added: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def embedded(self) -> int:
+        return self.added
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} files: {self.added} added, {self.removed} removed, {self.unchanged} unchanged"
+            f"{f', {len(self.skipped)} skipped' if self.skipped else ''} ({self.seconds:.1f} s)"
+        )
+
+
+def sync_folder(folder: Path, index, *, progress: bool = False, wait: float = 600.0) -> IngestReport:
+    """Make the index hold exactly the readable articles of ``folder``.
+
+    Args:
+        folder: The corpus folder (searched recursively).
+        index: A ``rag.store.PassageIndex``.
+        progress: Show a progress bar on stderr while embedding.
+        wait: Seconds to queue behind another ingest of the same index.
+
+    Raises:
+        CorpusNotFoundError: ``folder`` doesn't exist or isn't a folder.
+        IngestBusyError: Another ingest kept the lock for longer than ``wait``.
+    """
+    t0 = time.perf_counter()
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "doesn't exist"
+        msg = f"The corpus folder {folder} {what}. Pass a folder of .txt/.md/.html/.pdf files to `rag ingest`."
+        raise CorpusNotFoundError(msg)
+    report = IngestReport(folder=str(folder))
+    with _ingest_lock(index, wait):
+        chunks, kept_files = _read_folder(folder, report)
+        wanted = {c.id for c in chunks}
+        existing = index.manifest()
+        new = [c for c in chunks if c.id not in existing]
+        stale = [cid for cid, file in existing.items() if cid not in wanted and file not in kept_files]
+        report.unchanged = len(wanted) - len(new)
+        _embed_and_add(new, index, progress)
+        report.added = len(new)
+        if stale:
+            index.delete(stale)
+        report.removed = len(stale)
+        if new or stale:
+            orphans = index.prune_orphan_sentences(set(existing) - set(stale) | wanted)
+            if orphans:
+                log.info("Removed %d sentences left by an interrupted ingest.", orphans)
+    report.seconds = time.perf_counter() - t0
+    log.info("Ingested %s: %s", folder, report.summary())
+    return report
+
+
+def _read_folder(folder: Path, report: IngestReport) -> tuple[list[Chunk], set[str]]:
+    """Chunks of every readable file; ``kept`` names rejected files whose old passages stay."""
+    root = folder.resolve()
+    chunks: list[Chunk] = []
+    kept: set[str] = set()
+    seen: dict[str, str] = {}
+    for path in _files(folder):
+        name = path.relative_to(folder).as_posix()
+        try:
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                msg = f"{name}: is a link to {path.resolve()}, outside the corpus folder; not followed"
+                raise FileRejected(msg)
+            doc = load(path, name)
+        except FileRejected as e:
+            report.skipped.append(Skipped(name, e.message.removeprefix(f"{name}: ")))
+            kept.add(name)
+            log.warning("Skipped %s", e.message)
+            continue
+        except OSError as e:
+            report.skipped.append(Skipped(name, f"can't be read ({e.strerror or e})"))
+            kept.add(name)
+            continue
+        digest = hashlib.sha256(doc.text.encode()).hexdigest()
+        if digest in seen:
+            report.skipped.append(Skipped(name, f"same text as {seen[digest]}; indexed once"))
+            continue
+        seen[digest] = name
+        report.files += 1
+        chunks.extend(chunk_text(name, doc.text))
+    return chunks, kept
+
+
+def _files(folder: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for fn in sorted(filenames):
+            path = Path(dirpath) / fn
+            if fn.startswith(".") or path.suffix.lower() not in SUPPORTED:
+                continue
+            out.append(path)
+    return out
+
+
+def _embed_and_add(chunks: list[Chunk], index, progress: bool) -> None:
+    if not chunks:
+        return
+    from tqdm import tqdm
+
+    model = index.embeddings
+    with tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not progress, leave=False) as bar:
+        for lo in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[lo : lo + EMBED_BATCH]
+            sentence_texts = [for_embedding(s) for c in batch for s in c.sentence_texts()]
+            vectors = model.embed(sentence_texts)
+            per_chunk, chunk_vectors, pos = [], [], 0
+            for c in batch:
+                vecs = vectors[pos : pos + len(c.sentences)]
+                pos += len(c.sentences)
+                per_chunk.append(vecs)
+                mean = vecs.mean(axis=0)
+                chunk_vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+            index.add(batch, np.asarray(chunk_vectors), per_chunk)
+            bar.update(len(batch))
+
+
+@contextlib.contextmanager
+def _ingest_lock(index, wait: float) -> Iterator[None]:
+    """One ingest per index at a time; a second one queues up to ``wait`` seconds."""
+    locks = index.settings.home / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    target = index.settings.chroma_url or "embedded"
+    tag = hashlib.sha1(f"{target}|{index.name}".encode()).hexdigest()[:12]
+    with open(locks / f"ingest-{tag}.lock", "w") as fh:
+        deadline = time.monotonic() + wait
+        announced = False
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not announced:
+                    log.warning("Another ingest is running on this index; waiting for it to finish.")
+                    announced = True
+                if time.monotonic() > deadline:
+                    msg = f"Another ingest has held the index for over {wait:.0f} s. Try again when it has finished."
+                    raise IngestBusyError(msg) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+

@@ -1,0 +1,63 @@
+"""The extractive answerer: quote the sentences that answer, and cite them."""
+
+from __future__ import annotations
+
+import re
+
+from rag.citations import cite
+from rag.retrieve import Hits, SentenceHit
+from rag.text import STOPWORDS, terms
+from rag.types import Answer
+
+MAX_QUOTES = 2
+SECOND_QUOTE_RATIO = 0.92
+
+DECLINE = {
+    "en": "The articles don't cover this question.",
+    "de": "Dazu steht nichts in den Artikeln.",
+}
+
+_GERMAN_HINTS = re.compile(r"[äöüß]|\b(der|die|das|und|ist|wie|wann|wer|was|welche[rsn]?|warum|nicht|wurde|ein|eine)\b", re.I)
+_ENGLISH_HINTS = re.compile(r"\b(the|and|is|how|when|who|what|which|why|did|does|was|were|of|a|an)\b", re.I)
+
+
+def language(text: str) -> str:
+    """``"de"`` or ``"en"``, by a count of telltale words; English when unsure."""
+    return "de" if len(_GERMAN_HINTS.findall(text)) > len(_ENGLISH_HINTS.findall(text)) else "en"
+
+
+def decline(question: str, hits: Hits | None = None) -> Answer:
+    """The short "not in the articles" answer, with no citations."""
+    return Answer(question=question, text=DECLINE[language(question)], abstained=True, sources=[])
+
+
+def extractive_answer(question: str, hits: Hits) -> Answer:
+    """Quote the best one or two sentences from the retrieved passages.
+
+    A second sentence is added only when it scores nearly as well as the best
+    and says something the first doesn't.
+    """
+    if hits.abstain or not hits.sentences:
+        return decline(question, hits)
+    def score(s: SentenceHit) -> float:
+        return s.score - 0.005 * s.rank
+
+    ranked = sorted(hits.sentences, key=score, reverse=True)
+    chosen = [ranked[0]]
+    best = score(ranked[0])
+    for s in ranked[1:]:
+        if len(chosen) >= MAX_QUOTES or score(s) < best * SECOND_QUOTE_RATIO:
+            break
+        if not any(_similar(s.text, c.text) for c in chosen):
+            chosen.append(s)
+    chosen.sort(key=lambda s: (s.rank, s.char_start))
+    citations = [cite(n, s.passage, s.char_start, s.char_end, score(s)) for n, s in enumerate(chosen, 1)]
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    return Answer(question=question, text=text, citations=citations, sources=hits.passages, abstained=False)
+
+
+def _similar(a: str, b: str) -> bool:
+    ta, tb = set(terms(a)) - STOPWORDS, set(terms(b)) - STOPWORDS
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) > 0.6

@@ -1,0 +1,149 @@
+"""Score a JSONL question set: retrieval, answers, citations and abstention.
+
+Each line has ``id``, ``question``, ``lang``, ``evidence`` (strings a
+supporting passage contains), ``answer`` (strings a correct answer contains)
+and optionally ``abstain: true``. Comparisons ignore case and typographic
+hyphens and spaces (``rag.text.normalize``).
+
+Metrics (rates over the answerable questions unless said otherwise):
+    hit@1/3/5, mrr: a retrieved passage contains an evidence string.
+    answer_accuracy: the answer isn't declined and contains an answer string.
+    citation_precision: share of all citations given to answerable questions
+        whose quoted span contains an evidence or answer string.
+    citations_valid: share of answers whose markers and quotes check out
+        against the files (``rag.citations.problems``).
+    abstain_correct / false_abstain: counts of declined questions that should
+        / shouldn't have been.
+    p50_ms: median wall time of ``Assistant.ask``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from rag.citations import problems
+from rag.errors import ConfigError
+from rag.text import normalize
+
+
+def load_questions(path: str | Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    if not path.is_file():
+        msg = f"No question file at {path}. Give a JSONL file such as ../shared/eval/dev_questions.jsonl."
+        raise ConfigError(msg)
+    rows = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            msg = f"{path}:{i} is not valid JSON ({e.msg})."
+            raise ConfigError(msg) from None
+        if "question" not in row:
+            msg = f"{path}:{i} has no 'question' field."
+            raise ConfigError(msg)
+        rows.append(row)
+    return rows
+
+
+def _has_any(text: str, needles: list[str]) -> bool:
+    hay = normalize(text)
+    return any(normalize(n) in hay for n in needles if n)
+
+
+def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]:
+    """Run every question through ``bot`` and compute the metrics."""
+    rows = []
+    latencies = []
+    depth = max(k, 5)
+    for q in questions:
+        t0 = time.perf_counter()
+        answer = bot.ask(q["question"], k=k)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        hits = bot.retriever.search(q["question"], k=depth)
+        evidence = q.get("evidence") or []
+        rank = next((i for i, p in enumerate(hits.passages, 1) if evidence and _has_any(p.text, evidence)), None)
+        should_abstain = bool(q.get("abstain"))
+        support = evidence + (q.get("answer") or [])
+        rows.append(
+            {
+                "id": q.get("id"),
+                "question": q["question"],
+                "abstain_expected": should_abstain,
+                "abstained": answer.abstained,
+                "rank": rank,
+                "gate": round(hits.gate_score, 4),
+                "correct": (not answer.abstained) and _has_any(answer.text, q.get("answer") or []),
+                "citations": len(answer.citations),
+                "precise_citations": sum(_has_any(c.quote, support) for c in answer.citations),
+                "valid": not problems(answer, bot.settings.articles_dir) if answer.citations else True,
+                "answer": answer.text,
+                "files": [c.file for c in answer.citations],
+                "ms": round(latencies[-1], 2),
+            }
+        )
+    return {"rows": rows, "summary": summarize(rows, latencies)}
+
+
+def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
+    answerable = [r for r in rows if not r["abstain_expected"]]
+    n_ans = max(len(answerable), 1)
+    cited = sum(r["citations"] for r in answerable)
+
+    def hit(depth: int) -> float:
+        return round(sum(1 for r in answerable if r["rank"] and r["rank"] <= depth) / n_ans, 4)
+
+    return {
+        "n": len(rows),
+        "hit@1": hit(1),
+        "hit@3": hit(3),
+        "hit@5": hit(5),
+        "mrr": round(sum(1 / r["rank"] for r in answerable if r["rank"]) / n_ans, 4),
+        "answer_accuracy": round(sum(r["correct"] for r in answerable) / n_ans, 4),
+        "citation_precision": round(sum(r["precise_citations"] for r in answerable) / cited, 4) if cited else 0.0,
+        "citations_valid": round(sum(r["valid"] for r in rows) / max(len(rows), 1), 4),
+        "abstain_correct": sum(1 for r in rows if r["abstain_expected"] and r["abstained"]),
+        "false_abstain": sum(1 for r in answerable if r["abstained"]),
+        "p50_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
+    }
+
+
+def evaluate_file(bot, path: str | Path, k: int = 5) -> dict[str, Any]:
+    return evaluate(bot, load_questions(path), k=k)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = []
+    for r in report["rows"]:
+        if r["abstain_expected"]:
+            status = "ok  " if r["abstained"] else "FAIL"
+            lines.append(f"{status} {r['id']}: declined={r['abstained']} gate={r['gate']}")
+        else:
+            status = "ok  " if r["correct"] else "FAIL"
+            lines.append(f"{status} {r['id']}: rank={r['rank']} gate={r['gate']} {r['answer'][:100]!r}")
+    lines.append("")
+    lines.append("  ".join(f"{k}={v}" for k, v in report["summary"].items()))
+    return "\n".join(lines)
+
+
+def suggest_threshold(rows: list[dict[str, Any]]) -> float:
+    """The gate threshold that best separates answerable from out-of-corpus rows.
+
+    Picks the cut with the fewest errors (answerable below it plus
+    out-of-corpus above it), and among equals the middle of the widest gap.
+    """
+    scores = sorted({r["gate"] for r in rows})
+    cuts = [scores[0] - 0.01] + [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)] + [scores[-1] + 0.01]
+
+    def errors(cut: float) -> int:
+        return sum(1 for r in rows if (r["gate"] < cut) != r["abstain_expected"])
+
+    best = min(errors(c) for c in cuts)
+    candidates = [c for c in cuts if errors(c) == best]
+    gaps = [(min((abs(c - s) for s in scores), default=0), c) for c in candidates]
+    return round(max(gaps)[1], 4)

@@ -1,0 +1,337 @@
+"""Generative answers: rewrite a follow-up, retrieve, prompt, stream, check citations.
+
+The chat model only drafts. The draft is checked sentence by sentence against
+the passages it cites (``rag.llm_citations``); what survives becomes the
+answer, with citations resolved exactly as extractive answers are. When
+nothing survives, or the model fails, the extractive answer is returned with a
+one-line notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rag.llm_citations import CheckResult, SupportChecker, render
+from rag.prompts import answer_messages, rewrite_messages
+from rag.types import Answer
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from rag.assistant import Assistant
+    from rag.retrieve import Hits
+
+log = logging.getLogger("rag.generate")
+
+History = Sequence[dict[str, str]]
+
+NOTICE_UNVERIFIED = "The language model's answer couldn't be checked against the articles, so these are quotes instead."
+NOTICE_EMPTY = "The language model gave no answer, so these are quotes from the articles instead."
+MAX_REWRITE_CHARS = 500
+
+
+class LLMUnavailableError(Exception):
+    """The chat model failed; ``notice`` says how, in one line without secrets."""
+
+    def __init__(self, notice: str) -> None:
+        super().__init__(notice)
+        self.notice = notice
+
+
+class IncompleteReplyError(Exception):
+    """The stream ended without the provider's end-of-reply signal."""
+
+
+def describe_failure(error: BaseException, timeout: float) -> str:
+    """A one-line, secret-free notice for a failed LLM call.
+
+    Args:
+        error: What the client raised.
+        timeout: The configured timeout in seconds, for the message.
+
+    Returns:
+        e.g. ``"The language model didn't answer within 60 s; showing quotes from the articles instead."``
+    """
+    if isinstance(error, LLMUnavailableError):
+        return error.notice
+    names = {cls.__name__ for cls in type(error).__mro__}
+    tail = "; showing quotes from the articles instead."
+    if isinstance(error, TimeoutError) or any("Timeout" in n for n in names):
+        return f"The language model didn't answer within {timeout:g} s{tail}"
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        hint = " (check OPENAI_API_KEY)" if status in (401, 403) else ""
+        return f"The language model returned HTTP {status}{hint}{tail}"
+    if any("Connect" in n for n in names) or isinstance(error, ConnectionError):
+        return f"The language model couldn't be reached{tail}"
+    if isinstance(error, IncompleteReplyError) or any("Decode" in n for n in names):
+        return f"The language model's reply was malformed or cut off{tail}"
+    return f"The language model failed ({type(error).__name__}){tail}"
+
+
+def clean_rewrite(text: str, question: str) -> str | None:
+    """The standalone question from a rewrite reply, or None if it is unusable.
+
+    Strips labels (``"Standalone question:"``), quotes and anything after the
+    first line.
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    out = re.sub(
+        r"^(?:standalone\s+question|rewritten\s+question|question|eigenständige\s+frage|frage)\s*:\s*",
+        "",
+        lines[0],
+        flags=re.IGNORECASE,
+    )
+    out = out.strip().strip("\"'„“”«»`").strip()
+    if not re.search(r"\w", out) or len(out) > max(MAX_REWRITE_CHARS, 4 * len(question)):
+        return None
+    return out
+
+
+def heuristic_rewrite(question: str, history: History) -> str:
+    """A retrieval query for a follow-up when the model can't rewrite it: the last user turn + it."""
+    previous = [t.get("content", "") for t in history if t.get("role") == "user" and t.get("content")]
+    if not previous:
+        return question
+    return f"{' '.join(previous[-1].split())} {question}"
+
+
+def rewrite_question(model: BaseChatModel, question: str, history: History) -> str:
+    """Turn a follow-up ("And how much cheaper?") into a standalone question.
+
+    Args:
+        model: The chat model.
+        question: The latest user message.
+        history: Earlier turns; with no earlier user turn, ``question`` is returned as is.
+
+    Returns:
+        The standalone question; the heuristic rewrite when the reply is unusable.
+
+    Raises:
+        Exception: Whatever the model raised (the caller falls back).
+    """
+    if not any(t.get("role") == "user" and t.get("content") for t in history):
+        return question
+    reply = model.invoke(rewrite_messages(question, history))
+    cleaned = clean_rewrite(getattr(reply, "text", "") or "", question)
+    if cleaned is None:
+        log.info("Unusable rewrite of %r; using the heuristic.", question)
+        return heuristic_rewrite(question, history)
+    return cleaned
+
+
+def _piece(chunk: Any) -> str:
+    text = getattr(chunk, "text", None)
+    if isinstance(text, str):
+        return text
+    content = getattr(chunk, "content", chunk)
+    return content if isinstance(content, str) else ""
+
+
+class LLMAnswerer:
+    """Generative answers for an ``Assistant`` whose settings name a chat model.
+
+    Args:
+        assistant: Supplies ``settings``, ``retriever`` and ``embeddings``.
+        model: A ready chat model; by default ``settings.llm`` is loaded on first use.
+    """
+
+    def __init__(self, assistant: Assistant, model: BaseChatModel | None = None) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self._model = model
+        self._lock = threading.Lock()
+        # OpenAI-compatible servers and Ollama always end a complete reply with a reason.
+        self.require_finish = model is None and (assistant.settings.llm or "").split(":", 1)[0].lower() in (
+            "openai",
+            "ollama",
+        )
+
+    @property
+    def model(self) -> BaseChatModel:
+        """The chat model, loaded on first use.
+
+        Raises:
+            ConfigError: The spec or a key is wrong.
+            MissingDependencyError: The provider's package isn't installed.
+        """
+        with self._lock:
+            if self._model is None:
+                from rag.llm import load_chat_model
+
+                self._model = load_chat_model(self.settings.llm or "", self.settings)
+            return self._model
+
+    def checker(self) -> SupportChecker:
+        from ingest.chunking import split_sentences
+
+        return SupportChecker(self.assistant.embeddings.embed_documents, split_sentences)
+
+    def ask(self, question: str, *, history: History | None = None, k: int | None = None) -> Answer:
+        """Like ``stream`` but returns only the final ``Answer``."""
+        answer = None
+        for event in self.stream(question, history=history, k=k):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, history: History | None = None, k: int | None = None) -> Iterator[str | Answer]:
+        """Yield answer text as the model writes it, then the checked ``Answer``.
+
+        Args:
+            question: The cleaned question.
+            history: Earlier turns, to resolve follow-ups.
+            k: Passages to retrieve.
+
+        Yields:
+            ``str`` pieces of the draft (they may carry raw ``[n]`` markers),
+            then one ``Answer``: generative, or the extractive fallback with
+            ``notice`` set. Its ``text`` is authoritative.
+
+        Raises:
+            ConfigError, MissingDependencyError: The model can't be set up.
+        """
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        model = self.model
+        k = k or self.settings.k
+        timeout = float(self.settings.llm_timeout)
+
+        standalone, failure = question, None
+        if history:
+            t = time.perf_counter()
+            try:
+                standalone = rewrite_question(model, question, history)
+            except Exception as e:
+                failure = self._failed(e, timeout, "rewriting the question")
+                standalone = heuristic_rewrite(question, history)
+            timings["rewrite"] = _ms(t)
+            if standalone != question:
+                log.info("Follow-up %r rewritten as %r", question, standalone)
+
+        hits = self.assistant.retriever.search(standalone, k=k)
+        timings.update({f"retrieve_{key}": v for key, v in hits.timings_ms.items()})
+        if hits.abstain or not hits.passages or failure is not None:
+            # Out of scope (decline) or the model is down: no point in asking it.
+            yield from self._extractive(question, standalone, hits, failure, timings, t0, streamed=False)
+            return
+
+        messages = answer_messages(standalone, hits.passages)
+        parts: list[str] = []
+        finish = None
+        t = time.perf_counter()
+        try:
+            for chunk in model.stream(messages):
+                piece = _piece(chunk)
+                if piece:
+                    if not parts:
+                        timings["llm_first_token"] = _ms(t)
+                    parts.append(piece)
+                    yield piece
+                meta = getattr(chunk, "response_metadata", None) or {}
+                finish = meta.get("finish_reason") or meta.get("done_reason") or finish
+                if time.perf_counter() - t > timeout:
+                    raise TimeoutError
+            if finish is None and self.require_finish:
+                raise IncompleteReplyError
+        except Exception as e:
+            timings["llm"] = _ms(t)
+            notice = self._failed(e, timeout, "answering")
+            yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=bool(parts))
+            return
+        timings["llm"] = _ms(t)
+
+        draft = "".join(parts)
+        if finish == "length":
+            draft = drop_unfinished(draft)
+        t = time.perf_counter()
+        result = self.checker().check(draft, hits.passages)
+        text, spans = render(result)
+        timings["check"] = _ms(t)
+        if not spans:
+            log.info("No supported sentence in the draft %r", draft[:300])
+            notice = NOTICE_EMPTY if not draft.strip() else NOTICE_UNVERIFIED
+            yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=True)
+            return
+
+        from rag.citations import cite
+
+        citations = []
+        for s in spans:
+            p = hits.passages[s.index]
+            citations.append(cite(s.n, p, p.char_start + s.start, p.char_start + s.end, s.score))
+        timings["total"] = _ms(t0)
+        yield Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            sources=hits.passages,
+            mode="generative",
+            notice=check_notice(result),
+            timings_ms=timings,
+        )
+
+    def extractive_answer(self, question: str, hits: Hits) -> Answer:
+        """The extractive answer (or decline) used for fallbacks."""
+        from rag.answer import extractive_answer
+
+        return extractive_answer(question, hits)
+
+    def _failed(self, error: BaseException, timeout: float, doing: str) -> str:
+        from rag.llm import redact
+
+        log.warning("The chat model failed while %s: %s: %s", doing, type(error).__name__, redact(str(error))[:300])
+        return describe_failure(error, timeout)
+
+    def _extractive(
+        self,
+        question: str,
+        standalone: str,
+        hits: Hits,
+        notice: str | None,
+        timings: dict[str, float],
+        t0: float,
+        *,
+        streamed: bool,
+    ) -> Iterator[str | Answer]:
+        answer = self.extractive_answer(standalone, hits)
+        answer.question = question
+        answer.notice = notice
+        answer.timings_ms = {**timings, "total": _ms(t0)}
+        # A draft already shown is superseded: start the quotes on a fresh paragraph.
+        yield ("\n\n" if streamed else "") + answer.text
+        yield answer
+
+
+def drop_unfinished(draft: str) -> str:
+    """``draft`` up to its last complete sentence (for replies cut by the token limit)."""
+    ends = list(re.finditer(r"[.!?…][\"'”“»)]*(?:\s*\[[^\]]{1,20}\])*", draft))
+    return draft[: ends[-1].end()] if ends else ""
+
+
+def check_notice(result: CheckResult) -> str | None:
+    """A one-line note about what the citation check removed, or None."""
+    removed = len(result.removed)
+    invalid = sorted(set(result.invalid_markers))
+    notes = []
+    if removed:
+        notes.append(f"{removed} sentence{'s' if removed > 1 else ''} the articles don't support removed")
+    if invalid:
+        shown = ", ".join(f"[{n}]" for n in invalid)
+        notes.append(f"citation{'s' if len(invalid) > 1 else ''} {shown} to no passage dropped")
+    if not notes:
+        return None
+    text = "; ".join(notes) + "."
+    return text[0].upper() + text[1:]
+
+
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 1)

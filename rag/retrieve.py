@@ -1,0 +1,243 @@
+"""Question -> ranked passages and candidate sentences, and the "not covered" gate.
+
+Three rankings are fused with reciprocal-rank fusion: chunk vectors, the best
+sentence vector inside each chunk (fine-grained, good for factoid questions),
+and BM25 over chunk text (names, numbers, rare words). The gate looks at how
+well the best single sentence matches the question, in meaning and in words.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.config import Settings
+from rag.embeddings import NamedEmbeddings, embed_queries
+from rag.keyword import BM25
+from rag.scoring import LEXICAL_WEIGHT, answer_score
+from rag.text import terms
+from rag.store import PassageIndex
+from rag.types import Passage
+
+RRF_K = 60
+RECHECK_SECONDS = 5.0
+
+# The gate compares the best sentence's answer score with this. Calibrated with
+# `rag eval --calibrate` on the dev questions plus eval/calibration.jsonl.
+DEFAULT_MIN_SCORE = {"use-multilingual-v3": 0.23}
+FALLBACK_MIN_SCORE = 0.30
+FILE_WEIGHT = 0.5
+RERANK_DEPTH = 15
+RRF_WEIGHT = 3.0
+CACHE_SENTENCES = 200_000
+
+
+@dataclass(frozen=True)
+class SentenceHit:
+    """A sentence inside a retrieved passage, scored against the question."""
+
+    passage: Passage
+    char_start: int
+    char_end: int
+    similarity: float
+    lexical: float
+    score: float
+    """``rag.scoring.answer_score``: how well this sentence answers the question."""
+    rank: int = 0
+    """Position of its passage in the results."""
+
+    @property
+    def text(self) -> str:
+        off = self.passage.char_start
+        return self.passage.text[self.char_start - off : self.char_end - off]
+
+    @property
+    def evidence(self) -> float:
+        """Meaning plus word overlap, without the answer-type adjustments (the gate's signal)."""
+        return self.similarity + LEXICAL_WEIGHT * self.lexical
+
+
+@dataclass
+class Hits:
+    """What retrieval found for one question."""
+
+    question: str
+    passages: list[Passage]
+    sentences: list[SentenceHit]
+    abstain: bool
+    gate_score: float
+    threshold: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    """Dense + keyword retrieval over a ``PassageIndex``."""
+
+    def __init__(self, index: PassageIndex, embeddings: NamedEmbeddings, settings: Settings) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.settings = settings
+        self.threshold = (
+            settings.min_score
+            if settings.min_score is not None
+            else DEFAULT_MIN_SCORE.get(embeddings.model_id, FALLBACK_MIN_SCORE)
+        )
+        self._bm25: BM25 | None = None
+        self._file_bm25: BM25 = BM25([], [])
+        self._chunk_file: dict[str, str] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+        self._chunk_cache: dict = {}
+        self._term_cache: dict[str, frozenset[str]] = {}
+        self._sentence_count = 0
+        self._bm25_count = -1
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._bm25 = None
+
+    def _count(self) -> int:
+        self.keyword_index()
+        return self._bm25_count
+
+    def keyword_index(self) -> BM25:
+        """The BM25 index, rebuilt when the store's content has changed."""
+        with self._lock:
+            now = time.monotonic()
+            if self._bm25 is not None and now - self._checked < RECHECK_SECONDS:
+                return self._bm25
+            self._checked = now
+            count = self.index.count()
+            if self._bm25 is None or count != self._bm25_count:
+                ids, texts, files = self.index.all_texts()
+                self._bm25 = BM25(ids, texts)
+                by_file: dict[str, list[str]] = {}
+                for text, file in zip(texts, files, strict=True):
+                    by_file.setdefault(file, []).append(text)
+                self._file_bm25 = BM25(list(by_file), ["\n".join(v) for v in by_file.values()])
+                self._chunk_file = dict(zip(ids, files, strict=True))
+                self._bm25_count = count
+                self._sentence_count = self.index.sentences.count()
+            return self._bm25
+
+    def search(self, question: str, k: int | None = None) -> Hits:
+        """Top ``k`` passages for ``question`` with their sentences scored."""
+        k = k or self.settings.k
+        t = {"start": time.perf_counter()}
+        qvec = embed_queries(self.embeddings, [question])[0]
+        t["embed"] = time.perf_counter()
+        total = self._count()
+        if total == 0:
+            return Hits(question, [], [], True, 0.0, self.threshold, _ms(t))
+        bm25 = self.keyword_index()
+        wide = min(total, max(20, 4 * k))
+        dense = self.index.query_chunks(qvec, wide)
+        sentence_hits = self.index.query_sentences(qvec, max(1, min(self._sentence_count, max(30, 6 * k))))
+        t["dense"] = time.perf_counter()
+        keyword = bm25.search(question, wide)
+        t["keyword"] = time.perf_counter()
+
+        best_sentence: dict[str, float] = {}
+        for sid, sim in sentence_hits:
+            cid = sid.rsplit(":", 1)[0]
+            best_sentence.setdefault(cid, sim)
+        rankings = [
+            [cid for cid, _ in dense],
+            sorted(best_sentence, key=best_sentence.__getitem__, reverse=True),
+            [cid for cid, _ in keyword],
+        ]
+        fused: dict[str, float] = {}
+        for ranking in rankings:
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        # A question naming a source ("TechCrunch", "the BBC") lifts that article's passages.
+        file_rank = {f: r for r, (f, _) in enumerate(self._file_bm25.search(question, 3))}
+        for cid in fused:
+            r = file_rank.get(self._chunk_file.get(cid, ""))
+            if r is not None:
+                fused[cid] += FILE_WEIGHT / (RRF_K + r + 1)
+        pool = sorted(fused, key=fused.__getitem__, reverse=True)[: max(RERANK_DEPTH, k)]
+        stored = self._chunks(pool)
+        t["fetch"] = time.perf_counter()
+
+        # Rerank by each passage's best-answering sentence, with the fused rank as a prior.
+        scored = self._score_sentences(question, qvec, [stored[c] for c in pool if c in stored], bm25)
+        best: dict[str, float] = {}
+        for sh in scored:
+            best[sh.passage.id] = max(best.get(sh.passage.id, -1.0), sh.score)
+        top_fused = max(fused.values())
+        final = {c: best.get(c, -1.0) + RRF_WEIGHT * (fused[c] - top_fused) for c in best}
+        top = sorted(final, key=final.__getitem__, reverse=True)[:k]
+        position = {c: i for i, c in enumerate(top)}
+        passages = [_with_score(stored[c].passage, final[c]) for c in top]
+        by_id = {p.id: p for p in passages}
+        sentences = [
+            SentenceHit(by_id[sh.passage.id], sh.char_start, sh.char_end, sh.similarity, sh.lexical, sh.score,
+                        position[sh.passage.id])
+            for sh in scored
+            if sh.passage.id in position
+        ]
+        t["rerank"] = time.perf_counter()
+        gate = max((sh.score for sh in sentences), default=0.0)
+        return Hits(
+            question=question,
+            passages=passages,
+            sentences=sentences,
+            abstain=gate < self.threshold,
+            gate_score=gate,
+            threshold=self.threshold,
+            timings_ms=_ms(t),
+        )
+
+    def _score_sentences(self, question: str, qvec: np.ndarray, chunks: list, bm25: BM25) -> list[SentenceHit]:
+        keys = [(c, f"{c.passage.id}:{i}", span) for c in chunks for i, span in enumerate(c.sentences)]
+        vectors = self._sentence_vectors([key for _, key, _ in keys])
+        out = []
+        for c, key, (s, e) in keys:
+            vec = vectors.get(key)
+            if vec is None:
+                continue
+            p = c.passage
+            text = p.text[s - p.char_start : e - p.char_start]
+            sim = float(vec @ qvec)
+            lexical = bm25.coverage_of(question, self._terms(key, text))
+            out.append(SentenceHit(p, s, e, sim, lexical, answer_score(question, text, sim, lexical)))
+        return out
+
+    def _chunks(self, ids: list[str]) -> dict:
+        missing = [i for i in ids if i not in self._chunk_cache]
+        if missing:
+            if len(self._chunk_cache) + len(missing) > CACHE_SENTENCES:
+                self._chunk_cache.clear()
+            self._chunk_cache.update(self.index.get(missing))
+        return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+
+    def _sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        # Ids are content hashes, so a cached vector can never be stale.
+        missing = [k for k in keys if k not in self._vectors]
+        if missing:
+            if len(self._vectors) + len(missing) > CACHE_SENTENCES:
+                self._vectors.clear()
+            self._vectors.update(self.index.sentence_vectors(missing))
+        return {k: self._vectors[k] for k in keys if k in self._vectors}
+
+    def _terms(self, key: str, text: str) -> frozenset[str]:
+        found = self._term_cache.get(key)
+        if found is None:
+            if len(self._term_cache) > CACHE_SENTENCES:
+                self._term_cache.clear()
+            found = self._term_cache[key] = frozenset(terms(text))
+        return found
+
+
+def _with_score(p: Passage, score: float) -> Passage:
+    return Passage(p.id, p.file, p.text, p.char_start, p.char_end, p.line_start, p.line_end, round(score, 6))
+
+
+def _ms(t: dict[str, float]) -> dict[str, float]:
+    keys = list(t)
+    return {keys[i]: (t[keys[i]] - t[keys[i - 1]]) * 1000 for i in range(1, len(keys))}

@@ -1,0 +1,258 @@
+"""Chroma, embedded or server, in one place.
+
+Two collections per corpus and embedding model: ``<name>__<model>`` holds the
+chunks (the passages answers are cited from) and ``<name>__<model>__s`` their
+sentences, whose vectors rank passages finely and pick the sentences an
+extractive answer quotes. The model's id is part of the name, so changing
+``RAG_EMBEDDINGS`` starts a new index instead of mixing vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.config import Settings
+from rag.embeddings import NamedEmbeddings
+from rag.errors import EmbeddingModelError, StoreUnavailableError
+from rag.types import Passage
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A passage with its sentence spans (file offsets)."""
+
+    passage: Passage
+    sentences: tuple[tuple[int, int], ...]
+
+
+def make_client(settings: Settings):
+    """A Chroma client: ``HttpClient`` when ``chroma_url`` is set, else ``PersistentClient``."""
+    try:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+    except ImportError as e:  # pragma: no cover - chromadb is a core dependency
+        msg = f"chromadb is not installed ({e}). Reinstall the project: pip install -e ."
+        raise StoreUnavailableError(msg) from None
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as e:
+            raise server_unreachable(settings.chroma_url, e) from None
+        return client
+    path = settings.home / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as e:
+        msg = f"Can't open the index at {path}: {e}. Check the folder's permissions or set RAG_HOME to another folder."
+        raise StoreUnavailableError(msg) from None
+
+
+def server_unreachable(url: str, error: Exception) -> StoreUnavailableError:
+    msg = (
+        f"Can't reach the Chroma server at {url} ({type(error).__name__}). "
+        "Start it (e.g. `chroma run --path ./chroma-data --port 8000`) or unset RAG_CHROMA_URL "
+        "to use the embedded index."
+    )
+    return StoreUnavailableError(msg)
+
+
+def collection_name(base: str, model_id: str) -> str:
+    name = re.sub(r"[^a-zA-Z0-9._-]+", "-", f"{base}__{model_id}")[:60].strip("-._")
+    return name if len(name) >= 3 else f"{name}-rag"
+
+
+class PassageIndex:
+    """The chunk and sentence collections of one corpus and embedding model."""
+
+    def __init__(self, settings: Settings, embeddings: NamedEmbeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.name = collection_name(settings.collection, embeddings.model_id)
+        self._client = make_client(settings)
+        self._lock = threading.Lock()
+        self.chunks = self._collection(self.name)
+        self.sentences = self._collection(self.name + "__s")
+
+    def _collection(self, name: str):
+        try:
+            col = self._client.get_or_create_collection(
+                name=name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": self.embeddings.model_id},
+                embedding_function=None,
+            )
+        except Exception as e:
+            raise self._error(e) from None
+        stored = (col.metadata or {}).get("embedding_model")
+        if stored and stored != self.embeddings.model_id:
+            msg = (
+                f"The collection '{name}' was built with the embedding model '{stored}', "
+                f"not '{self.embeddings.model_id}'. Set RAG_COLLECTION to another name or RAG_EMBEDDINGS back."
+            )
+            raise EmbeddingModelError(msg)
+        return col
+
+    def _error(self, e: Exception) -> Exception:
+        if self.settings.chroma_url:
+            return server_unreachable(self.settings.chroma_url, e)
+        msg = f"The index at {self.settings.home / 'chroma'} can't be used: {e}"
+        return StoreUnavailableError(msg)
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except Exception as e:
+            raise self._error(e) from None
+
+    # -- reading -----------------------------------------------------------------
+    def count(self) -> int:
+        return self._call(self.chunks.count)
+
+    def manifest(self) -> dict[str, str]:
+        """``{chunk id: file}`` for everything indexed."""
+        out: dict[str, str] = {}
+        total = self.count()
+        for offset in range(0, total, BATCH * 10):
+            got = self._call(self.chunks.get, include=["metadatas"], limit=BATCH * 10, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                out[cid] = str(meta.get("file", ""))
+        return out
+
+    def all_texts(self) -> tuple[list[str], list[str], list[str]]:
+        """All chunk ids, texts and files, for the keyword index."""
+        ids: list[str] = []
+        texts: list[str] = []
+        files: list[str] = []
+        total = self.count()
+        for offset in range(0, total, BATCH * 10):
+            got = self._call(self.chunks.get, include=["documents", "metadatas"], limit=BATCH * 10, offset=offset)
+            ids.extend(got["ids"])
+            texts.extend(got["documents"])
+            files.extend(str(m.get("file", "")) for m in got["metadatas"])
+        return ids, texts, files
+
+    def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        if not ids:
+            return {}
+        got = self._call(self.chunks.get, ids=list(ids), include=["documents", "metadatas"])
+        return {
+            cid: _stored(cid, doc, meta)
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def query_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Nearest chunks as ``(id, cosine similarity)``, best first."""
+        return self._query(self.chunks, vector, n)
+
+    def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Nearest sentences as ``(chunk_id:i, cosine similarity)``, best first."""
+        return self._query(self.sentences, vector, n)
+
+    def _query(self, col, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        got = self._call(col.query, query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not sentence_ids:
+            return {}
+        got = self._call(self.sentences.get, ids=list(sentence_ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+    # -- writing -----------------------------------------------------------------
+    def add(self, chunks: Sequence, chunk_vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]) -> None:
+        """Add chunks (``ingest.chunking.Chunk``) with their vectors.
+
+        Sentences go in first: a chunk is only visible once all its parts are,
+        so an interrupted ingest never leaves a passage without its sentences.
+        """
+        s_ids, s_vecs, s_meta, s_docs = [], [], [], []
+        for chunk, vecs in zip(chunks, sentence_vectors, strict=True):
+            for i, ((s, e), vec) in enumerate(zip(chunk.sentences, vecs, strict=True)):
+                s_ids.append(f"{chunk.id}:{i}")
+                s_vecs.append(vec)
+                s_meta.append({"chunk_id": chunk.id, "file": chunk.file, "char_start": s, "char_end": e})
+                s_docs.append(chunk.text[s - chunk.char_start : e - chunk.char_start])
+        for lo in range(0, len(s_ids), BATCH):
+            self._call(
+                self.sentences.upsert,
+                ids=s_ids[lo : lo + BATCH],
+                embeddings=np.asarray(s_vecs[lo : lo + BATCH]),
+                metadatas=s_meta[lo : lo + BATCH],
+                documents=s_docs[lo : lo + BATCH],
+            )
+        metas = [_chunk_meta(c) for c in chunks]
+        for lo in range(0, len(chunks), BATCH):
+            self._call(
+                self.chunks.upsert,
+                ids=[c.id for c in chunks[lo : lo + BATCH]],
+                embeddings=np.asarray(chunk_vectors[lo : lo + BATCH]),
+                metadatas=metas[lo : lo + BATCH],
+                documents=[c.text for c in chunks[lo : lo + BATCH]],
+            )
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        """Remove chunks and then their sentences."""
+        ids = list(chunk_ids)
+        for lo in range(0, len(ids), BATCH):
+            batch = ids[lo : lo + BATCH]
+            self._call(self.chunks.delete, ids=batch)
+            self._call(self.sentences.delete, where={"chunk_id": {"$in": batch}})
+
+    def prune_orphan_sentences(self, keep: set[str]) -> int:
+        """Drop sentences whose chunk isn't indexed (left by an interrupted ingest)."""
+        orphans: list[str] = []
+        total = self._call(self.sentences.count)
+        for offset in range(0, total, BATCH * 10):
+            got = self._call(self.sentences.get, include=["metadatas"], limit=BATCH * 10, offset=offset)
+            orphans.extend(i for i, m in zip(got["ids"], got["metadatas"], strict=True) if m["chunk_id"] not in keep)
+        for lo in range(0, len(orphans), BATCH):
+            self._call(self.sentences.delete, ids=orphans[lo : lo + BATCH])
+        return len(orphans)
+
+
+def _chunk_meta(chunk) -> dict:
+    return {
+        "file": chunk.file,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "line_start": chunk.line_start,
+        "line_end": chunk.line_end,
+        "sentences": json.dumps(chunk.sentences, separators=(",", ":")),
+    }
+
+
+def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
+    passage = Passage(
+        id=cid,
+        file=str(meta["file"]),
+        text=text,
+        char_start=int(meta["char_start"]),
+        char_end=int(meta["char_end"]),
+        line_start=int(meta["line_start"]),
+        line_end=int(meta["line_end"]),
+    )
+    spans = tuple((int(s), int(e)) for s, e in json.loads(meta.get("sentences") or "[]"))
+    return StoredChunk(passage, spans)

@@ -1,0 +1,80 @@
+"""Text normalisation and tokens shared by keyword search, answers and eval."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad"), "-")
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u205f\u3000"), " ")
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """
+    a an and are as at be been but by can could did do does for from had has have how i if in into is it its
+    many much of on or that the their there these this to was were what when where which who whom why will
+    with would you your about than then they them he she his her we our also not no yes so such more most
+    der die das den dem des ein eine einen einem einer eines und oder aber ist sind war waren wird werden
+    wurde wurden hat haben hatte mit von vom zu zur zum im in am an auf aus bei für über unter nach vor
+    wie was wer wen wem wann wo warum welche welcher welches sich es er sie wir ihr ich du nicht auch noch
+    nur als dass daß so sehr mehr um durch bis gegen ohne sein seine ihre ihren ihrem dieser diese dieses
+    man kann können soll sollen viel viele wieviel
+    """.split()
+)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, NFKC, typographic hyphens and spaces made plain, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).translate(_HYPHENS).translate(_SPACES)
+    return " ".join(text.lower().split())
+
+
+def fold(text: str) -> str:
+    """``normalize`` plus umlauts and accents folded (ä -> a), for matching words."""
+    text = normalize(text).replace("ß", "ss")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def stem(token: str) -> str:
+    """A light suffix stripper for German and English; enough to join inflections."""
+    if token.isdigit() or len(token) <= 4:
+        return token
+    for suffix in ("ungen", "ern", "en", "er", "es", "em", "e", "s", "n"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+def terms(text: str) -> list[str]:
+    """Keyword terms: folded words without stopwords, stemmed; hyphenated compounds also split."""
+    out = []
+    for tok in _TOKEN.findall(fold(text).replace("-", " ")):
+        if tok in STOPWORDS or (len(tok) < 2 and not tok.isdigit()):
+            continue
+        out.append(stem(tok))
+    return out
+
+
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
+_LIST_MARK = re.compile(r"^\s*(?:[-•*·▪]|\d{1,2}[.)])\s+")
+
+
+def for_embedding(text: str) -> str:
+    """Text as the embedding model should see it: table pipes and list marks removed.
+
+    Only the vectors see this; quotes and offsets always use the original text.
+    """
+    lines = []
+    for line in text.splitlines():
+        if _TABLE_RULE.match(line.strip()):
+            continue
+        line = _LIST_MARK.sub("", line)
+        if "|" in line:
+            line = "; ".join(cell.strip() for cell in line.strip().strip("|").split("|") if cell.strip())
+        lines.append(line)
+    return "\n".join(lines).strip() or text
+
+
+def contains(haystack: str, needle: str) -> bool:
+    """Case- and typography-insensitive substring test (as the eval compares)."""
+    return normalize(needle) in normalize(haystack)
