@@ -9,7 +9,9 @@ Metrics (rates over the answerable questions unless said otherwise):
     hit@1/3/5, mrr: a retrieved passage contains an evidence string.
     answer_accuracy: the answer isn't declined and contains an answer string.
     citation_precision: share of all citations given to answerable questions
-        whose quoted span contains an evidence or answer string.
+        that point into a passage containing an evidence string.
+    quote_precision: the stricter share whose quoted span itself contains an
+        evidence or answer string.
     citations_valid: share of answers whose markers and quotes check out
         against the files (``rag.citations.problems``).
     abstain_correct / false_abstain: counts of declined questions that should
@@ -70,6 +72,7 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
         rank = next((i for i, p in enumerate(hits.passages, 1) if evidence and _has_any(p.text, evidence)), None)
         should_abstain = bool(q.get("abstain"))
         support = evidence + (q.get("answer") or [])
+        passages = {p.id: p.text for p in answer.sources}
         rows.append(
             {
                 "id": q.get("id"),
@@ -80,7 +83,8 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
                 "gate": round(hits.gate_score, 4),
                 "correct": (not answer.abstained) and _has_any(answer.text, q.get("answer") or []),
                 "citations": len(answer.citations),
-                "precise_citations": sum(_has_any(c.quote, support) for c in answer.citations),
+                "precise_citations": sum(_has_any(passages.get(c.passage_id, ""), evidence) for c in answer.citations),
+                "precise_quotes": sum(_has_any(c.quote, support) for c in answer.citations),
                 "valid": not problems(answer, bot.settings.articles_dir) if answer.citations else True,
                 "answer": answer.text,
                 "files": [c.file for c in answer.citations],
@@ -106,6 +110,7 @@ def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, A
         "mrr": round(sum(1 / r["rank"] for r in answerable if r["rank"]) / n_ans, 4),
         "answer_accuracy": round(sum(r["correct"] for r in answerable) / n_ans, 4),
         "citation_precision": round(sum(r["precise_citations"] for r in answerable) / cited, 4) if cited else 0.0,
+        "quote_precision": round(sum(r["precise_quotes"] for r in answerable) / cited, 4) if cited else 0.0,
         "citations_valid": round(sum(r["valid"] for r in rows) / max(len(rows), 1), 4),
         "abstain_correct": sum(1 for r in rows if r["abstain_expected"] and r["abstained"]),
         "false_abstain": sum(1 for r in answerable if r["abstained"]),

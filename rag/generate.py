@@ -237,7 +237,9 @@ class LLMAnswerer:
                     parts.append(piece)
                     yield piece
                 meta = getattr(chunk, "response_metadata", None) or {}
-                finish = meta.get("finish_reason") or meta.get("done_reason") or finish
+                finish = (
+                    meta.get("finish_reason") or meta.get("done_reason") or ("stop" if meta.get("done") else None) or finish
+                )
                 if time.perf_counter() - t > timeout:
                     raise TimeoutError
             if finish is None and self.require_finish:
@@ -249,7 +251,8 @@ class LLMAnswerer:
             return
         timings["llm"] = _ms(t)
 
-        draft = "".join(parts)
+        # Reasoning models may think aloud first; only the answer after it is checked.
+        draft = re.sub(r"<think>.*?(</think>|$)", "", "".join(parts), flags=re.S)
         if finish == "length":
             draft = drop_unfinished(draft)
         t = time.perf_counter()

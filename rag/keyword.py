@@ -3,6 +3,10 @@
 Postings are numpy arrays of (doc, weight), so a query touches only the
 documents that contain its terms; this stays in the low milliseconds at 100k
 chunks.
+
+A query is a list of *concepts*: each is ``{term: weight}``, one term for a
+word the corpus uses, or the corpus terms a foreign word translates to (see
+``rag.lexicon``), weighted by how sure the translation is.
 """
 
 from __future__ import annotations
@@ -13,6 +17,13 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from rag.text import terms
+
+Concepts = list[dict[str, float]]
+
+
+def plain_concepts(query: str) -> Concepts:
+    """One concept per distinct query term, without translations."""
+    return [{t: 1.0} for t in dict.fromkeys(terms(query))]
 
 
 class BM25:
@@ -39,19 +50,26 @@ class BM25:
             weights = np.fromiter((p[1] for p in plist), dtype=np.float32, count=df) * idf
             self._index[term] = (docs_arr, weights)
         self._n = n
+        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
 
     def __len__(self) -> int:
         return self._n
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        """Top ``n`` ``(id, score)`` for ``query``, best first; empty if no term matches."""
-        q_terms = set(terms(query))
-        hits = [self._index[t] for t in q_terms if t in self._index]
-        if not hits or not self._n:
+    def search(self, query: str | Concepts, n: int) -> list[tuple[str, float]]:
+        """Top ``n`` ``(id, score)``, best first; empty if no term matches."""
+        concepts = plain_concepts(query) if isinstance(query, str) else query
+        if not self._n:
             return []
         scores = np.zeros(self._n, dtype=np.float32)
-        for docs, weights in hits:
-            scores[docs] += weights
+        matched = False
+        for concept in concepts:
+            for term, weight in concept.items():
+                hit = self._index.get(term)
+                if hit is not None:
+                    scores[hit[0]] += hit[1] * weight
+                    matched = True
+        if not matched:
+            return []
         n = min(n, int(np.count_nonzero(scores)))
         if n <= 0:
             return []
@@ -59,19 +77,19 @@ class BM25:
         top = top[np.argsort(-scores[top])]
         return [(self.ids[i], float(scores[i])) for i in top]
 
-    def coverage(self, query: str, text: str) -> float:
-        """IDF-weighted share of the query's terms that occur in ``text`` (0..1).
+    def coverage(self, query: str | Concepts, present: str | set[str] | frozenset[str]) -> float:
+        """IDF-weighted share of the query's concepts found in ``present`` (0..1).
 
-        Terms the corpus never uses count with the highest IDF: a question
+        ``present`` is a text or its ``terms``. A concept the corpus never uses
+        and that has no translation counts with the highest IDF: a question
         about "football" is not answered by a sentence that only shares "2022".
         """
-        return self.coverage_of(query, set(terms(text)))
-
-    def coverage_of(self, query: str, present: set[str] | frozenset[str]) -> float:
-        """``coverage`` for a text already split into ``terms``."""
-        q_terms = set(terms(query))
-        if not q_terms:
-            return 0.0
-        unseen = math.log(1 + (self._n + 0.5) / 0.5)
-        weights = {t: self.idf.get(t, unseen) for t in q_terms}
-        return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+        concepts = plain_concepts(query) if isinstance(query, str) else query
+        if isinstance(present, str):
+            present = set(terms(present))
+        total = found = 0.0
+        for concept in concepts:
+            weight = max(self.idf.get(t, self.unseen_idf if w >= 1.0 else 0.0) for t, w in concept.items())
+            total += weight
+            found += weight * max((w for t, w in concept.items() if t in present), default=0.0)
+        return found / total if total else 0.0

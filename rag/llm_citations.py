@@ -33,7 +33,7 @@ SplitFn = Callable[[str], list[tuple[int, int]]]
 SUPPORT_THRESHOLD = 0.32
 UNCITED_MARGIN = 0.06
 NAME_BONUS, NAME_BONUS_CAP = 0.06, 0.18
-NAME_PENALTY, NAME_PENALTY_CAP = 0.12, 0.30
+NAME_PENALTY, NAME_PENALTY_CAP = 0.10, 0.30
 OVERLAP_WEIGHT = 0.35
 
 _MARKER = re.compile(
@@ -297,10 +297,15 @@ def names_in(sentence: str) -> list[str]:
     return names
 
 
+def _spelling(text: str) -> str:
+    # English and German spell shared names differently: California/Kalifornien, Photo/Foto.
+    return text.replace("ph", "f").replace("th", "t").replace("c", "k").replace("y", "i")
+
+
 def _name_in(name: str, folded_text: str) -> bool:
     stem = _fold(name)
     stem = stem[: max(4, min(len(stem) - 1, 6))] if len(stem) > 4 else stem
-    return stem in folded_text
+    return stem in folded_text or _spelling(stem) in _spelling(folded_text)
 
 
 def _content_stems(text: str) -> set[str]:

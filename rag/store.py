@@ -127,6 +127,10 @@ class PassageIndex:
         except Exception as e:
             raise self._error(e) from None
 
+    def side_collection(self, suffix: str):
+        """Another collection of this corpus and model (e.g. ``"__t"`` for the lexicon)."""
+        return self._collection(self.name + suffix)
+
     # -- reading -----------------------------------------------------------------
     def count(self) -> int:
         return self._call(self.chunks.count)

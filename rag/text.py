@@ -45,14 +45,19 @@ def stem(token: str) -> str:
     return token
 
 
-def terms(text: str) -> list[str]:
-    """Keyword terms: folded words without stopwords, stemmed; hyphenated compounds also split."""
+def words_and_terms(text: str) -> list[tuple[str, str]]:
+    """``(folded word, term)`` pairs; the term is the stemmed form keyword search uses."""
     out = []
     for tok in _TOKEN.findall(fold(text).replace("-", " ")):
         if tok in STOPWORDS or (len(tok) < 2 and not tok.isdigit()):
             continue
-        out.append(stem(tok))
+        out.append((tok, stem(tok)))
     return out
+
+
+def terms(text: str) -> list[str]:
+    """Keyword terms: folded words without stopwords, stemmed; hyphenated compounds also split."""
+    return [t for _, t in words_and_terms(text)]
 
 
 _TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
