@@ -1,0 +1,41 @@
+"""Shared fixtures: a real engine over a copy of the bundled corpus."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLES = ROOT / "data" / "articles"
+DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+TEN_TIMES = ("zehnmal schneller", "10‑mal kürzerer", "10-mal kürzerer")
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Path:
+    """A private copy of data/articles."""
+    target = tmp_path_factory.mktemp("corpus") / "articles"
+    shutil.copytree(ARTICLES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory, corpus):
+    """A real Assistant (Chroma embedded, USE embeddings) with the corpus ingested once."""
+    from rag import Assistant, Settings
+
+    home = tmp_path_factory.mktemp("rag-home")
+    settings = Settings.from_env(env={}, home=home, articles_dir=corpus)
+    bot = Assistant(settings)
+    bot.ingest(corpus)
+    return bot
+
+
+def says_ten_times(text: str) -> bool:
+    return any(phrase in text for phrase in TEN_TIMES)
+
+
+def files_stating_ten_times() -> set[str]:
+    return {p.name for p in ARTICLES.glob("*.txt") if says_ten_times(p.read_text(encoding="utf-8"))}

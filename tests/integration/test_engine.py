@@ -1,0 +1,121 @@
+"""The real engine end to end: Chroma on disk, USE embeddings, the bundled articles."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.citations import problems
+from rag.evaluate import evaluate_file
+from tests.conftest import ARTICLES, DEV_QUESTIONS, ROOT, files_stating_ten_times, says_ten_times
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "question", ["How much faster was the AI scene?", "Wie viel schneller wurde die KI-Szene produziert?"]
+)
+def test_ten_times_faster_in_english_and_german(engine, question):
+    answer = engine.ask(question)
+    assert not answer.abstained
+    assert says_ten_times(answer.text)
+    cited = [c for c in answer.citations if says_ten_times(c.quote)]
+    assert cited and all(c.file in files_stating_ten_times() for c in cited)
+    assert problems(answer, engine.settings.articles_dir) == []
+
+
+def test_out_of_corpus_question_is_declined(engine):
+    answer = engine.ask("Who won the 2022 football World Cup?")
+    assert answer.abstained
+    assert answer.citations == [] and "[" not in answer.text
+    assert "don't cover" in answer.text
+
+
+def test_every_dev_answer_has_verified_citations(engine):
+    for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if DEV_QUESTIONS.exists() else []:
+        answer = engine.ask(json.loads(line)["question"])
+        assert problems(answer, engine.settings.articles_dir) == [], answer.question
+
+
+def test_reingest_of_unchanged_corpus_embeds_nothing(engine, corpus):
+    before = engine.index.count()
+    report = engine.ingest(corpus)
+    assert (report.added, report.removed, report.unchanged) == (0, 0, before)
+    assert report.summary().startswith(f"5 files: 0 added, 0 removed, {before} unchanged")
+
+
+def test_edited_file_is_replaced_and_deleted_file_removed(tmp_path):
+    corpus = tmp_path / "articles"
+    shutil.copytree(ARTICLES, corpus)
+    bot = Assistant(Settings.from_env(env={}, home=tmp_path / "home", articles_dir=corpus))
+    first = bot.ingest(corpus)
+    target = corpus / "003_b27880a03e2c9224.txt"
+    old_text = target.read_text(encoding="utf-8")
+    target.write_text(old_text.replace("in Buenos Aires", "in Patagonien"), encoding="utf-8")
+    edited = bot.ingest(corpus)
+    assert edited.added >= 1 and edited.removed >= 1
+    assert bot.index.count() == first.added - edited.removed + edited.added
+    texts = bot.index.all_texts()[1]
+    assert not any("Einsturz eines Gebäudes in Buenos Aires" in t for t in texts if "Laut" in t)
+    assert "Patagonien" in bot.ask("Die betreffende Szene zeigt den Einsturz eines Gebäudes wo?").text
+
+    gone = corpus / "001_795e8594a4bac91d.txt"
+    n_before = bot.index.count()
+    gone.unlink()
+    removed = bot.ingest(corpus)
+    assert removed.added == 0 and removed.removed > 0
+    assert bot.index.count() == n_before - removed.removed
+    assert set(bot.index.manifest().values()) == {p.name for p in corpus.iterdir()}
+
+
+def test_first_ask_ingests_an_empty_index_and_says_so(tmp_path, caplog):
+    bot = Assistant(Settings.from_env(env={}, home=tmp_path / "home", articles_dir=ARTICLES))
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        answer = bot.ask("How much faster was the AI scene?")
+    assert "index is empty" in caplog.text
+    assert says_ten_times(answer.text)
+
+
+def run_cli(*args: str, home) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_HOME": str(home), "RAG_ARTICLES_DIR": str(ARTICLES)}
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+
+
+def test_cli_ingest_ask_and_json(tmp_path):
+    home = tmp_path / "home"
+    first = run_cli("ingest", "-q", home=home)
+    assert first.returncode == 0 and " added, 0 removed, 0 unchanged" in first.stdout
+    again = run_cli("ingest", "-q", home=home)
+    assert again.returncode == 0 and "0 added, 0 removed" in again.stdout
+
+    out = run_cli("ask", "How much faster was the AI scene?", home=home)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert "[1]" in lines[0]
+    assert lines[1].startswith("[1] ") and ".txt:" in lines[1] and lines[1].endswith('"')
+
+    js = json.loads(run_cli("ask", "--json", "Wann wurde Oesterheld verhaftet?", home=home).stdout)
+    assert not js["abstained"] and "1977" in js["text"]
+    assert {"n", "file", "line_start", "line_end", "char_start", "char_end", "quote", "score"} <= set(js["citations"][0])
+
+    empty = run_cli("ask", "   ", home=home)
+    assert empty.returncode == 2 and empty.stderr.startswith("error: The question is empty")
+    assert "Traceback" not in empty.stderr
+
+
+@pytest.mark.skipif(not DEV_QUESTIONS.exists(), reason="../shared/eval/dev_questions.jsonl is not beside the repo")
+def test_dev_set_quality(engine):
+    summary = evaluate_file(engine, DEV_QUESTIONS)["summary"]
+    assert summary["hit@5"] >= 0.85
+    assert summary["answer_accuracy"] >= 0.8
+    assert summary["citations_valid"] == 1.0
+    assert summary["abstain_correct"] == 2
+    assert summary["false_abstain"] <= 1

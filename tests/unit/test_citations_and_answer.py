@@ -1,0 +1,70 @@
+from rag.answer import extractive_answer, language
+from rag.citations import cite, markers, problems
+from rag.retrieve import Hits, SentenceHit
+from rag.types import Answer, Passage
+
+TEXT = "Titel\nErster Satz hier. Zweiter Satz dort.\nDritte Zeile mit 10 Prozent Wachstum."
+
+
+def passage() -> Passage:
+    start = TEXT.index("Erster")
+    return Passage("p1", "a.txt", TEXT[start:], start, len(TEXT), 2, 3)
+
+
+def sentence(p: Passage, phrase: str, score: float, rank: int = 0) -> SentenceHit:
+    s = TEXT.index(phrase)
+    return SentenceHit(p, s, s + len(phrase), similarity=score, lexical=0.0, score=score, rank=rank)
+
+
+def test_cite_quotes_the_span_and_computes_lines():
+    p = passage()
+    start = TEXT.index("Dritte")
+    c = cite(1, p, start, len(TEXT), 0.5)
+    assert c.quote == "Dritte Zeile mit 10 Prozent Wachstum."
+    assert (c.line_start, c.line_end, c.lines) == (3, 3, "3")
+
+
+def test_extractive_answer_quotes_best_sentence_with_marker(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    p = passage()
+    hits = Hits("Wie stark war das Wachstum?", [p],
+                [sentence(p, "Erster Satz hier.", 0.2), sentence(p, "Dritte Zeile mit 10 Prozent Wachstum.", 0.6)],
+                abstain=False, gate_score=0.6, threshold=0.25)
+    answer = extractive_answer(hits.question, hits)
+    assert answer.text == "Dritte Zeile mit 10 Prozent Wachstum. [1]"
+    assert [c.n for c in answer.citations] == markers(answer.text) == [1]
+    assert problems(answer, tmp_path) == []
+
+
+def test_second_quote_only_when_nearly_as_good_and_different():
+    p = passage()
+    hits = Hits("q", [p], [sentence(p, "Erster Satz hier.", 0.50), sentence(p, "Zweiter Satz dort.", 0.49),
+                           sentence(p, "Dritte Zeile mit 10 Prozent Wachstum.", 0.2)],
+                abstain=False, gate_score=0.5, threshold=0.25)
+    answer = extractive_answer("q", hits)
+    assert answer.text == "Erster Satz hier. [1] Zweiter Satz dort. [2]"
+
+
+def test_declines_without_citations_in_the_question_language():
+    p = passage()
+    hits = Hits("q", [p], [sentence(p, "Erster Satz hier.", 0.1)], abstain=True, gate_score=0.1, threshold=0.25)
+    en = extractive_answer("Who won the 2022 football World Cup?", hits)
+    de = extractive_answer("Wie bereitet man ein Wiener Schnitzel zu?", hits)
+    assert en.abstained and not en.citations and not en.sources and "don't cover" in en.text
+    assert de.abstained and "nichts in den Artikeln" in de.text
+
+
+def test_language_guess():
+    assert language("Wann wurde Oesterheld verhaftet?") == "de"
+    assert language("How much faster was the AI scene?") == "en"
+
+
+def test_problems_finds_bad_markers_and_quotes(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    good = cite(1, passage(), TEXT.index("Erster"), TEXT.index("Erster") + 17, 0.5)
+    forged = good.__class__(**{**good.to_dict(), "n": 2, "quote": "Etwas anderes"})
+    answer = Answer("q", "Erster Satz hier. [1] [3]", citations=[good, forged])
+    found = problems(answer, tmp_path)
+    assert any("[3]" in f for f in found)
+    assert any("[2] quote differs" in f for f in found)
+    assert any("[2]" in f and "not used" in f for f in found)
