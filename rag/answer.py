@@ -11,6 +11,8 @@ from rag.types import Answer
 
 MAX_QUOTES = 2
 SECOND_QUOTE_RATIO = 0.92
+CONTINUATION_SENTENCES = 4
+CONTINUATION_CHARS = 400
 
 DECLINE = {
     "en": "The articles don't cover this question.",
@@ -51,9 +53,25 @@ def extractive_answer(question: str, hits: Hits) -> Answer:
         if not any(_similar(s.text, c.text) for c in chosen):
             chosen.append(s)
     chosen.sort(key=lambda s: (s.rank, s.char_start))
-    citations = [cite(n, s.passage, s.char_start, s.char_end, score(s)) for n, s in enumerate(chosen, 1)]
+    spans = [(s, _continued_end(s, hits.sentences)) for s in chosen]
+    citations = [cite(n, s.passage, s.char_start, end, score(s)) for n, (s, end) in enumerate(spans, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Answer(question=question, text=text, citations=citations, sources=hits.passages, abstained=False)
+
+
+def _continued_end(s: SentenceHit, sentences: list[SentenceHit]) -> int:
+    """Where a quote should end: a sentence that ends with ":" runs on into the
+    lines it introduces (a list, a quote), within the same passage."""
+    end = s.char_end
+    if not s.text.rstrip().endswith(":"):
+        return end
+    following = sorted((x for x in sentences if x.passage.id == s.passage.id and x.char_start >= end),
+                       key=lambda x: x.char_start)
+    for x in following[:CONTINUATION_SENTENCES]:
+        if x.char_end - s.char_start > CONTINUATION_CHARS:
+            break
+        end = x.char_end
+    return end
 
 
 def _similar(a: str, b: str) -> bool:

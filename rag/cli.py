@@ -62,6 +62,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     bot = _assistant(args)
     report = evaluate_file(bot, args.file, k=args.k or 5)
+    if args.calibrate:
+        from rag.evaluate import suggest_threshold
+
+        threshold = suggest_threshold(report["rows"])
+        print(f"suggested RAG_MIN_SCORE={threshold} (now {bot.retriever.threshold})")
+        return 0
     if not args.json:
         print(format_report(report))
     else:
@@ -110,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="one JSON row per question, then the summary last")
+    p.add_argument("--calibrate", action="store_true", help="print the gate threshold that best fits FILE")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("ui", help="open the chat page")

@@ -30,7 +30,9 @@ log = logging.getLogger("rag.generate")
 
 History = Sequence[dict[str, str]]
 
-NOTICE_UNVERIFIED = "The language model's answer couldn't be checked against the articles, so these are quotes instead."
+NOTICE_UNVERIFIED = (
+    "The language model's answer couldn't be checked against the articles, so these are quotes instead."
+)
 NOTICE_EMPTY = "The language model gave no answer, so these are quotes from the articles instead."
 MAX_REWRITE_CHARS = 500
 
@@ -183,7 +185,9 @@ class LLMAnswerer:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, *, history: History | None = None, k: int | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, *, history: History | None = None, k: int | None = None
+    ) -> Iterator[str | Answer]:
         """Yield answer text as the model writes it, then the checked ``Answer``.
 
         Args:
@@ -210,7 +214,7 @@ class LLMAnswerer:
             t = time.perf_counter()
             try:
                 standalone = rewrite_question(model, question, history)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
                 failure = self._failed(e, timeout, "rewriting the question")
                 standalone = heuristic_rewrite(question, history)
             timings["rewrite"] = _ms(t)
@@ -238,13 +242,16 @@ class LLMAnswerer:
                     yield piece
                 meta = getattr(chunk, "response_metadata", None) or {}
                 finish = (
-                    meta.get("finish_reason") or meta.get("done_reason") or ("stop" if meta.get("done") else None) or finish
+                    meta.get("finish_reason")
+                    or meta.get("done_reason")
+                    or ("stop" if meta.get("done") else None)
+                    or finish
                 )
                 if time.perf_counter() - t > timeout:
                     raise TimeoutError
             if finish is None and self.require_finish:
                 raise IncompleteReplyError
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
             timings["llm"] = _ms(t)
             notice = self._failed(e, timeout, "answering")
             yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=bool(parts))
@@ -252,7 +259,7 @@ class LLMAnswerer:
         timings["llm"] = _ms(t)
 
         # Reasoning models may think aloud first; only the answer after it is checked.
-        draft = re.sub(r"<think>.*?(</think>|$)", "", "".join(parts), flags=re.S)
+        draft = re.sub(r"<think>.*?(</think>|$)", "", "".join(parts), flags=re.DOTALL)
         if finish == "length":
             draft = drop_unfinished(draft)
         t = time.perf_counter()
@@ -291,7 +298,9 @@ class LLMAnswerer:
     def _failed(self, error: BaseException, timeout: float, doing: str) -> str:
         from rag.llm import redact
 
-        log.warning("The chat model failed while %s: %s: %s", doing, type(error).__name__, redact(str(error))[:300])
+        log.warning(
+            "The chat model failed while %s: %s: %s", doing, type(error).__name__, redact(str(error))[:300]
+        )
         return describe_failure(error, timeout)
 
     def _extractive(

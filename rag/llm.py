@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 PROVIDERS = ("ollama", "openai", "llamacpp")
 # Sent when a local OpenAI-compatible server needs no key: the client refuses an empty one.
 PLACEHOLDER_API_KEY = "not-needed"
-MAX_RETRIES = 1
+# A retry after a timeout would double the wait before the extractive fallback.
+MAX_RETRIES = 0
 MAX_TOKENS = 600
 
 

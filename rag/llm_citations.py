@@ -30,9 +30,10 @@ EmbedFn = Callable[[list[str]], list[list[float]]]
 SplitFn = Callable[[str], list[tuple[int, int]]]
 
 # Calibrated on the bundled articles with multilingual USE (English claims vs German text).
-SUPPORT_THRESHOLD = 0.32
+SUPPORT_THRESHOLD = 0.30
 UNCITED_MARGIN = 0.06
 NAME_BONUS, NAME_BONUS_CAP = 0.06, 0.18
+NUMBER_BONUS, NUMBER_BONUS_CAP = 0.06, 0.12
 NAME_PENALTY, NAME_PENALTY_CAP = 0.10, 0.30
 OVERLAP_WEIGHT = 0.35
 
@@ -44,8 +45,36 @@ _MARKER = re.compile(
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _END = re.compile(r"[.!?…]+[\"'”“»«)\]]*")
 _ABBREV = {
-    "z", "b", "d", "h", "u", "a", "s", "e", "g", "i", "ca", "bzw", "dr", "mr", "mrs", "ms", "nr",
-    "vs", "st", "mio", "mrd", "inkl", "ggf", "evtl", "usw", "co", "jr", "sr", "prof", "vgl",
+    "z",
+    "b",
+    "d",
+    "h",
+    "u",
+    "a",
+    "s",
+    "e",
+    "g",
+    "i",
+    "ca",
+    "bzw",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "nr",
+    "vs",
+    "st",
+    "mio",
+    "mrd",
+    "inkl",
+    "ggf",
+    "evtl",
+    "usw",
+    "co",
+    "jr",
+    "sr",
+    "prof",
+    "vgl",
 }
 
 _INSTRUCTIONS = re.compile(
@@ -58,18 +87,90 @@ _INSTRUCTIONS = re.compile(
 )
 MIN_CLAIM_TERMS = 2
 _NUMBER_WORDS = {
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "hundred": 100, "thousand": 1000, "dozen": 12, "twice": 2, "double": 2,
-    "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
-    "zehn": 10, "elf": 11, "zwölf": 12, "fünfzehn": 15, "zwanzig": 20, "dreißig": 30, "vierzig": 40,
-    "fünfzig": 50, "hundert": 100, "tausend": 1000, "doppelt": 2, "zweimal": 2,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+    "thousand": 1000,
+    "dozen": 12,
+    "twice": 2,
+    "double": 2,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "elf": 11,
+    "zwölf": 12,
+    "fünfzehn": 15,
+    "zwanzig": 20,
+    "dreißig": 30,
+    "vierzig": 40,
+    "fünfzig": 50,
+    "hundert": 100,
+    "tausend": 1000,
+    "doppelt": 2,
+    "zweimal": 2,
 }
 _NUMBER_SUFFIXES = ("fach", "mal", "fold", "x")
 _NAME_STOP = {
-    "ai", "ki", "the", "a", "an", "in", "on", "at", "and", "but", "it", "its", "this", "that", "these",
-    "according", "however", "also", "yes", "no", "der", "die", "das", "ein", "eine", "laut", "und",
-    "aber", "auch", "ja", "nein", "netflix's", "he", "she", "they", "we", "mit", "im", "am", "es",
+    "ai",
+    "ki",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "and",
+    "but",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "according",
+    "however",
+    "also",
+    "yes",
+    "no",
+    "der",
+    "die",
+    "das",
+    "ein",
+    "eine",
+    "laut",
+    "und",
+    "aber",
+    "auch",
+    "ja",
+    "nein",
+    "netflix's",
+    "he",
+    "she",
+    "they",
+    "we",
+    "mit",
+    "im",
+    "am",
+    "es",
 }
 
 
@@ -337,7 +438,9 @@ class SupportChecker:
         threshold: Minimum support score for a cited passage.
     """
 
-    def __init__(self, embed: EmbedFn, split_sentences: SplitFn, threshold: float = SUPPORT_THRESHOLD) -> None:
+    def __init__(
+        self, embed: EmbedFn, split_sentences: SplitFn, threshold: float = SUPPORT_THRESHOLD
+    ) -> None:
         self.embed = embed
         self.split_sentences = split_sentences
         self.threshold = threshold
@@ -352,7 +455,9 @@ class SupportChecker:
         if not claims or not passages:
             return CheckResult([CheckedClaim(c, invalid_markers=list(c.markers)) for c in claims])
         spans = [self._sentences(p.text) for p in passages]
-        texts = [c.text for c in claims] + [p.text[s:e] for p, sp in zip(passages, spans, strict=True) for s, e in sp]
+        texts = [c.text for c in claims] + [
+            p.text[s:e] for p, sp in zip(passages, spans, strict=True) for s, e in sp
+        ]
         vectors = _normalize(self.embed(texts))
         claim_vecs = vectors[: len(claims)]
         sent_vecs: list[list[list[float]]] = []
@@ -370,7 +475,9 @@ class SupportChecker:
             for m in claim.markers:
                 (valid if 1 <= m <= len(passages) else checked.invalid_markers).append(m)
             scored = {
-                i: self._support(i, claim.text, cvec, passages[i], spans[i], sent_vecs[i], folded[i], numbers[i])
+                i: self._support(
+                    i, claim.text, cvec, passages[i], spans[i], sent_vecs[i], folded[i], numbers[i]
+                )
                 for i in range(len(passages))
             }
             if valid:
@@ -419,7 +526,9 @@ class SupportChecker:
             sentence = passage.text[s:e]
             sfold = _fold(sentence)
             hits = sum(1 for n in matched if _name_in(n, sfold))
-            hits += sum(1 for values in claim_numbers if values & set().union(*number_values(sentence) or [set()]))
+            hits += sum(
+                1 for values in claim_numbers if values & set().union(*number_values(sentence) or [set()])
+            )
             overlap = len(stems & _content_stems(sentence)) / len(stems) if stems else 0.0
             local = cos + 0.08 * hits + OVERLAP_WEIGHT * overlap
             if local > best_local:
@@ -427,6 +536,7 @@ class SupportChecker:
             best_cos = max(best_cos, cos + OVERLAP_WEIGHT * overlap)
         score = (
             best_cos
+            + min(NUMBER_BONUS * len(claim_numbers), NUMBER_BONUS_CAP) * numbers_ok
             + min(NAME_BONUS * len(matched), NAME_BONUS_CAP)
             - min(NAME_PENALTY * unmatched, NAME_PENALTY_CAP)
         )

@@ -92,7 +92,9 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
     return [SystemMessage(content=ANSWER_SYSTEM), HumanMessage(content=user)]
 
 
-def rewrite_messages(question: str, history: Sequence[dict[str, str]], max_turns: int = 6) -> list[BaseMessage]:
+def rewrite_messages(
+    question: str, history: Sequence[dict[str, str]], max_turns: int = 6
+) -> list[BaseMessage]:
     """Messages asking to turn a follow-up into a standalone question.
 
     Args:
@@ -113,7 +115,5 @@ def rewrite_messages(question: str, history: Sequence[dict[str, str]], max_turns
         if len(content) > 600:
             content = content[:600].rsplit(" ", 1)[0] + " …"
         lines.append(f"{role}: {content}")
-    user = (
-        "Conversation:\n" + "\n".join(lines) + f"\n\nLast message: {question}\n\nStandalone question:"
-    )
+    user = "Conversation:\n" + "\n".join(lines) + f"\n\nLast message: {question}\n\nStandalone question:"
     return [SystemMessage(content=REWRITE_SYSTEM), HumanMessage(content=user)]

@@ -28,7 +28,11 @@ _DATE = re.compile(
     r"|november|dezember)\b",
     re.I,
 )
-_SOURCE_LINE = re.compile(r"https?://|www\.|\.(de|net|com|org|ai)\b\s+[–-]")
+_SOURCE_LINE = re.compile(
+    r"https?://|www\.|\.(de|net|com|org|ai)\b\s+[–-]"
+    r"|^(veröffentlicht|published|autor|author|quelle|source|bild|foto|photo|credit)\b[^.]{0,40}:",
+    re.I,
+)
 
 
 def answer_score(question: str, text: str, similarity: float, lexical: float) -> float:
@@ -37,17 +41,23 @@ def answer_score(question: str, text: str, similarity: float, lexical: float) ->
     text = text.strip()
     score = similarity + LEXICAL_WEIGHT * lexical
     if _NUMERIC_Q.search(question) and _NUMBER.search(text):
-        score += 0.06
+        score += 0.08
     if _WHEN_Q.search(question) and _DATE.search(text):
-        score += 0.06
-    words = len(text.split())
-    is_table_row = text.startswith("|")
-    if words < MIN_WORDS:
-        score -= 0.08
-    elif not is_table_row and words < 12 and not re.search(r"[.!:;\"“”»)]$", text):
-        score -= 0.08  # a heading, caption or byline
+        score += 0.10
+    if is_heading(text):
+        score -= 0.12
     if text.endswith("?"):
-        score -= 0.10
+        score -= 0.15
     if _SOURCE_LINE.search(text):
         score -= 0.10
     return score
+
+
+def is_heading(text: str) -> bool:
+    """A title, caption or byline: short, no closing punctuation and no figures."""
+    words = len(text.split())
+    if words < MIN_WORDS and not re.search(r"\d", text):
+        return True
+    if text.startswith("|") or re.search(r"\d", text):
+        return False
+    return words < 12 and not re.search(r"[.!:;\"“”»)]$", text)
