@@ -35,19 +35,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(bot.ask(question).to_json(indent=2))
         return 0
-    answer = None
-    streamed = False
     from rag.types import Answer
 
+    answer = None
+    pieces: list[str] = []
     for event in bot.stream(question):
         if isinstance(event, Answer):
             answer = event
         else:
             print(event, end="", flush=True)
-            streamed = True
+            pieces.append(event)
     assert answer is not None
-    if streamed:
+    if pieces:
         print()
+    if answer.mode == "generative" and "".join(pieces).strip() != answer.text.strip():
+        # The draft streamed as the model wrote it; this is what survived the citation check.
+        print("\nchecked answer:\n" + answer.text)
     from rag.render import citation_lines
 
     if answer.notice:

@@ -269,7 +269,7 @@ class LLMAnswerer:
         if not spans:
             log.info("No supported sentence in the draft %r", draft[:300])
             notice = NOTICE_EMPTY if not draft.strip() else NOTICE_UNVERIFIED
-            yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=True)
+            yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=bool(parts))
             return
 
         from rag.citations import cite
