@@ -14,20 +14,22 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ingest.chunking import Chunk, chunk_text
-from ingest.loaders import SUPPORTED, load
+from ingest.loaders import load
 from rag.text import for_embedding
 from rag.errors import CorpusNotFoundError, FileRejected, IngestBusyError
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 64
+# Chunks per embedding call and Chroma write. Chroma's upsert has a per-call cost
+# (1000-record upserts ran ~1.4x faster than 200-record ones), so write in large batches.
+EMBED_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,14 @@ class IngestReport:
         )
 
 
-def sync_folder(folder: Path, index, *, progress: bool = False, wait: float = 600.0) -> IngestReport:
+def sync_folder(
+    folder: Path,
+    index,
+    *,
+    progress: bool = False,
+    wait: float = 600.0,
+    then: Callable[[IngestReport], None] | None = None,
+) -> IngestReport:
     """Make the index hold exactly the readable articles of ``folder``.
 
     Args:
@@ -67,6 +76,8 @@ def sync_folder(folder: Path, index, *, progress: bool = False, wait: float = 60
         index: A ``rag.store.PassageIndex``.
         progress: Show a progress bar on stderr while embedding.
         wait: Seconds to queue behind another ingest of the same index.
+        then: Run with the report while the ingest lock is still held, for
+            derived data that must not be written by two ingests at once.
 
     Raises:
         CorpusNotFoundError: ``folder`` doesn't exist or isn't a folder.
@@ -80,9 +91,14 @@ def sync_folder(folder: Path, index, *, progress: bool = False, wait: float = 60
         raise CorpusNotFoundError(msg)
     report = IngestReport(folder=str(folder))
     with _ingest_lock(index, wait):
-        chunks, kept_files = _read_folder(folder, report)
-        wanted = {c.id for c in chunks}
         existing = index.manifest()
+        chunks, kept_files = _read_folder(folder, report, set(existing.values()))
+        if report.files == 0:
+            # Syncing to nothing would delete every passage: far likelier a wrong or unmounted folder.
+            why = "; ".join(f"{s.file}: {s.reason}" for s in report.skipped[:5]) or "no .txt/.md/.html/.pdf files"
+            msg = f"The corpus folder {folder} holds no readable articles ({why}). The index was left unchanged."
+            raise CorpusNotFoundError(msg)
+        wanted = {c.id for c in chunks}
         new = [c for c in chunks if c.id not in existing]
         stale = [cid for cid, file in existing.items() if cid not in wanted and file not in kept_files]
         report.unchanged = len(wanted) - len(new)
@@ -95,19 +111,33 @@ def sync_folder(folder: Path, index, *, progress: bool = False, wait: float = 60
             orphans = index.prune_orphan_sentences(set(existing) - set(stale) | wanted)
             if orphans:
                 log.info("Removed %d sentences left by an interrupted ingest.", orphans)
+        if then is not None:
+            then(report)
     report.seconds = time.perf_counter() - t0
     log.info("Ingested %s: %s", folder, report.summary())
     return report
 
 
-def _read_folder(folder: Path, report: IngestReport) -> tuple[list[Chunk], set[str]]:
-    """Chunks of every readable file; ``kept`` names rejected files whose old passages stay."""
+def _read_folder(
+    folder: Path, report: IngestReport, indexed: set[str] = frozenset()
+) -> tuple[list[Chunk], set[str]]:
+    """Chunks of every readable file; ``kept`` names rejected files whose old passages stay.
+
+    Of files with the same text, one is indexed: the one already in the index
+    (``indexed`` names), else the first by name, so adding a copy under a new
+    name never churns the index.
+    """
     root = folder.resolve()
-    chunks: list[Chunk] = []
     kept: set[str] = set()
-    seen: dict[str, str] = {}
+    docs: list[tuple[str, str, str]] = []  # (name, text, digest)
     for path in _files(folder):
         name = path.relative_to(folder).as_posix()
+        if not _valid_name(name):
+            # Undecodable bytes in a name (e.g. from a Latin-1 zip) can't be stored or cited.
+            shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+            report.skipped.append(Skipped(shown, "the file name isn't valid UTF-8; rename the file"))
+            log.warning("Skipped %s: the file name isn't valid UTF-8", shown)
+            continue
         try:
             if path.is_symlink() and not path.resolve().is_relative_to(root):
                 msg = f"{name}: is a link to {path.resolve()}, outside the corpus folder; not followed"
@@ -122,14 +152,27 @@ def _read_folder(folder: Path, report: IngestReport) -> tuple[list[Chunk], set[s
             report.skipped.append(Skipped(name, f"can't be read ({e.strerror or e})"))
             kept.add(name)
             continue
-        digest = hashlib.sha256(doc.text.encode()).hexdigest()
-        if digest in seen:
-            report.skipped.append(Skipped(name, f"same text as {seen[digest]}; indexed once"))
+        docs.append((name, doc.text, hashlib.sha256(doc.text.encode()).hexdigest()))
+    owner: dict[str, str] = {}
+    for name, _, digest in docs:
+        if digest not in owner or (name in indexed and owner[digest] not in indexed):
+            owner[digest] = name
+    chunks: list[Chunk] = []
+    for name, text, digest in docs:
+        if owner[digest] != name:
+            report.skipped.append(Skipped(name, f"same text as {owner[digest]}; indexed once"))
             continue
-        seen[digest] = name
         report.files += 1
-        chunks.extend(chunk_text(name, doc.text))
+        chunks.extend(chunk_text(name, text))
     return chunks, kept
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _files(folder: Path) -> list[Path]:
@@ -138,7 +181,8 @@ def _files(folder: Path) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fn in sorted(filenames):
             path = Path(dirpath) / fn
-            if fn.startswith(".") or path.suffix.lower() not in SUPPORTED:
+            # Unsupported types are listed too, so the report says why they were skipped.
+            if fn.startswith("."):
                 continue
             out.append(path)
     return out

@@ -7,6 +7,7 @@ numbers of a citation refer to this decoded text, which for ``.txt`` and
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ def load(path: Path, name: str | None = None) -> Document:
     if suffix not in SUPPORTED:
         msg = f"{name}: unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED))})"
         raise FileRejected(msg)
+    if not path.is_file():  # a FIFO or device named .txt would block or never end
+        msg = f"{name}: not a regular file"
+        raise FileRejected(msg)
     size = path.stat().st_size
     if size == 0:
         msg = f"{name}: the file is empty"
@@ -47,7 +51,11 @@ def load(path: Path, name: str | None = None) -> Document:
     if size > MAX_BYTES:
         msg = f"{name}: the file is {size / 1e6:.0f} MB; files over {MAX_BYTES // 1_000_000} MB are not ingested"
         raise FileRejected(msg)
-    data = path.read_bytes()
+    with path.open("rb") as fh:  # the file may grow after stat(): never read past the limit
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        msg = f"{name}: the file grew past {MAX_BYTES // 1_000_000} MB while being read; it is not ingested"
+        raise FileRejected(msg)
     if suffix == ".pdf":
         text, encoding = _pdf_text(data, name), "pdf"
     else:
@@ -60,28 +68,38 @@ def load(path: Path, name: str | None = None) -> Document:
     return Document(name=name, text=text, encoding=encoding)
 
 
+# Byte-order marks, longest first: a UTF-32-LE mark begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
 def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8, else as the detected legacy encoding.
+    """Decode bytes: by their byte-order mark, else UTF-8, else Western European, else detected.
 
     Binary data (NUL bytes, or mostly control characters) is rejected rather
-    than decoded into garbage.
+    than decoded into garbage. The text returned never contains the BOM.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\x00" in data[:8192]:
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                msg = f"{name}: starts with a {label} byte-order mark but isn't valid {label}; save it as UTF-8"
+                raise FileRejected(msg) from None
+            return _check_text(text.removeprefix("\ufeff"), name), label.lower()
+    # Without a BOM, NUL bytes anywhere mean binary: no text encoding in use here produces them.
+    if b"\x00" in data:
         msg = f"{name}: looks binary (contains NUL bytes), not text"
         raise FileRejected(msg)
     try:
         return _check_text(data.decode("utf-8"), name), "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        msg = f"{name}: can't be decoded as text (not UTF-8 and no known encoding fits); save it as UTF-8"
-        raise FileRejected(msg)
-    encoding = best.encoding
     # Western European text that isn't UTF-8 is almost always cp1252/latin-1;
     # charset detectors often misname it on short German texts.
     for candidate in ("cp1252", "latin-1"):
@@ -91,10 +109,20 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             continue
         if _looks_western(text):
             return _check_text(text, name), candidate
-    return _check_text(str(best), name), encoding
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        msg = f"{name}: can't be decoded as text (not UTF-8 and no known encoding fits); save it as UTF-8"
+        raise FileRejected(msg)
+    return _check_text(str(best), name), best.encoding
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD = re.compile(r"[^\W\d_]+")
+# Three accented Latin-1 letters in a row ("Ïðèâåò") is what Cyrillic, Greek or
+# Hebrew text looks like when wrongly read as cp1252; no Western language does it.
+_MOJIBAKE_RUN = re.compile(r"[\xc0-\xd6\xd8-\xf6\xf8-\xff]{3,}")
 
 
 def _check_text(text: str, name: str) -> str:
@@ -108,7 +136,10 @@ def _check_text(text: str, name: str) -> str:
 def _looks_western(text: str) -> bool:
     letters = sum(ch.isalpha() for ch in text)
     odd = sum(1 for ch in text if ord(ch) > 0x17F and ch not in "€‚„…†‡ˆ‰‹‘’“”•–—˜™›")
-    return letters > 0 and odd / max(letters, 1) < 0.01
+    if letters == 0 or odd / letters >= 0.01:
+        return False
+    words = len(_WORD.findall(text))
+    return len(_MOJIBAKE_RUN.findall(text)) <= 0.05 * words
 
 
 class _TextExtractor(HTMLParser):

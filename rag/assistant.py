@@ -88,14 +88,18 @@ class Assistant:
         """
         from ingest.indexer import sync_folder
 
-        report = sync_folder(Path(folder or self.settings.articles_dir), self.index, progress=progress)
-        self.retriever.invalidate()
-        if report.added or self.retriever.lexicon.size() == 0:
-            from rag.lexicon import words
+        def update_lexicon(report) -> None:
+            if report.added or self.retriever.lexicon.size() == 0:
+                from rag.lexicon import words
 
-            _, texts, _ = self.index.all_texts()
-            vocabulary = set().union(*(words(t) for t in texts)) if texts else set()
-            self.retriever.lexicon.update(vocabulary, progress=progress)
+                _, texts, _ = self.index.all_texts()
+                vocabulary = set().union(*(words(t) for t in texts)) if texts else set()
+                self.retriever.lexicon.update(vocabulary, progress=progress)
+
+        report = sync_folder(
+            Path(folder or self.settings.articles_dir), self.index, progress=progress, then=update_lexicon
+        )
+        self.retriever.invalidate()
         return report
 
     def ask(self, question: str, *, history: History | None = None, k: int | None = None) -> Answer:

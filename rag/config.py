@@ -55,7 +55,7 @@ class Settings:
     articles_dir: Path = field(default_factory=_default_articles)
     collection: str = "articles"
     embeddings: str = DEFAULT_EMBEDDINGS
-    chroma_url: str | None = None
+    chroma_url: str | None = field(default=None, repr=False)
     k: int = 5
     min_score: float | None = None
     max_question_chars: int = 2000

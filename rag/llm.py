@@ -52,7 +52,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep or provider not in PROVIDERS or not model:
         msg = (
             f"RAG_LLM must look like provider:model with provider one of {', '.join(PROVIDERS)}, "
-            f"e.g. 'ollama:llama3.2' or 'openai:gpt-4o-mini'; got {spec!r}."
+            f"e.g. 'ollama:llama3.2' or 'openai:gpt-4o-mini'; got {_shown(spec)!r}."
         )
         raise ConfigError(msg)
     return provider, model
@@ -169,3 +169,11 @@ def _llamacpp(path: str) -> BaseChatModel:
         n_threads=max(1, (os.cpu_count() or 2)),
         verbose=False,
     )
+
+
+def _shown(value: str) -> str:
+    """A setting as safe to echo: a pasted secret (sk-..., long tokens) is masked."""
+    import re
+
+    masked = re.sub(r"(sk-|xox[abp]-|xapp-)[\w-]+", r"\1…", value)
+    return masked if len(masked) <= 60 else masked[:57] + "…"

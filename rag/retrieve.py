@@ -95,6 +95,7 @@ class Retriever:
         self._term_cache: dict[str, frozenset[str]] = {}
         self._sentence_count = 0
         self._bm25_count = -1
+        self._bm25_version: tuple = ()
         self._checked = 0.0
         self._lock = threading.Lock()
 
@@ -129,7 +130,8 @@ class Retriever:
                 return self._bm25
             self._checked = now
             count = self.index.count()
-            if self._bm25 is None or count != self._bm25_count:
+            version = (count, self.index.version)
+            if self._bm25 is None or version != self._bm25_version:
                 ids, texts, files = self.index.all_texts()
                 self._bm25 = BM25(ids, texts)
                 by_file: dict[str, list[str]] = {}
@@ -138,6 +140,7 @@ class Retriever:
                 self._file_bm25 = BM25(list(by_file), ["\n".join(v) for v in by_file.values()])
                 self._chunk_file = dict(zip(ids, files, strict=True))
                 self._bm25_count = count
+                self._bm25_version = version
                 self._sentence_count = self.index.sentences.count()
             return self._bm25
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -69,12 +72,21 @@ def make_client(settings: Settings):
 
 
 def server_unreachable(url: str, error: Exception) -> StoreUnavailableError:
+    url = _without_credentials(url)
     msg = (
         f"Can't reach the Chroma server at {url} ({type(error).__name__}). "
         "Start it (e.g. `chroma run --path ./chroma-data --port 8000`) or unset RAG_CHROMA_URL "
         "to use the embedded index."
     )
     return StoreUnavailableError(msg)
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, for messages and logs."""
+    parts = urlparse(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def collection_name(base: str, model_id: str) -> str:
@@ -89,10 +101,16 @@ class PassageIndex:
         self.settings = settings
         self.embeddings = embeddings
         self.name = collection_name(settings.collection, embeddings.model_id)
-        self._client = make_client(settings)
         self._lock = threading.Lock()
-        self.chunks = self._collection(self.name)
-        self.sentences = self._collection(self.name + "__s")
+        # Embedded Chroma keeps each collection's vector index in this process' memory and
+        # never sees what another process (a `rag ingest` next to a running page or bot)
+        # writes. Writers stamp this file; readers that see a new stamp reload from disk.
+        self._stamp_path = None if settings.chroma_url else settings.home / "chroma.generation"
+        self._stamp = self._read_stamp()
+        self._client = make_client(settings)
+        self._open: dict[str, Any] = {}
+        self.chunks = _Live(self, self.name)
+        self.sentences = _Live(self, self.name + "__s")
 
     def _collection(self, name: str):
         try:
@@ -120,16 +138,78 @@ class PassageIndex:
         return StoreUnavailableError(msg)
 
     def _call(self, fn, *args, **kwargs):
+        self._reload_if_stale()
         try:
+            return fn(*args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except Exception as e:
+            if self._stamp_path is None:
+                raise self._error(e) from None
+        # Embedded: another process may have written since this one loaded (e.g. "Error
+        # finding id" for a vector it added). Reload from disk and try once more.
+        log.info("Reloading the index from disk after an error; another process may have changed it.")
+        try:
+            self._reload()
             return fn(*args, **kwargs)
         except StoreUnavailableError:
             raise
         except Exception as e:
             raise self._error(e) from None
 
+    def _live(self, name: str):
+        """The open Chroma collection ``name`` (reopened after a reload)."""
+        col = self._open.get(name)
+        if col is None:
+            col = self._open[name] = self._collection(name)
+        return col
+
+    def _read_stamp(self) -> tuple[int, int] | None:
+        if self._stamp_path is None:
+            return None
+        try:
+            st = self._stamp_path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _wrote(self) -> None:
+        """Tell other processes' indexes that the store changed."""
+        if self._stamp_path is None:
+            return
+        tmp = self._stamp_path.with_name(f".{self._stamp_path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            tmp.write_text(f"{os.getpid()} {time.time_ns()}\n")
+            os.replace(tmp, self._stamp_path)  # a new inode: readers can't miss it
+        except OSError as e:
+            log.warning("Can't stamp %s (%s); other processes may answer from an older index.", self._stamp_path, e)
+            return
+        self._stamp = self._read_stamp()
+
+    def _reload_if_stale(self) -> None:
+        if self._stamp_path is not None and self._read_stamp() != self._stamp:
+            self._reload()
+
+    def _reload(self) -> None:
+        """Open the store afresh from disk, dropping Chroma's cached in-memory copy."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with self._lock:
+            stamp = self._read_stamp()
+            # Not stopped: collection objects handed out earlier keep working until dropped.
+            SharedSystemClient._identifier_to_system.pop(str(self.settings.home / "chroma"), None)
+            self._client = make_client(self.settings)
+            self._open = {}
+            self._stamp = stamp
+
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever any process writes the embedded store (None for a server)."""
+        return self._read_stamp()
+
     def side_collection(self, suffix: str):
         """Another collection of this corpus and model (e.g. ``"__t"`` for the lexicon)."""
-        return self._collection(self.name + suffix)
+        return _Live(self, self.name + suffix)
 
     # -- reading -----------------------------------------------------------------
     def count(self) -> int:
@@ -216,6 +296,7 @@ class PassageIndex:
                 metadatas=metas[lo : lo + BATCH],
                 documents=[c.text for c in chunks[lo : lo + BATCH]],
             )
+        self._wrote()
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
         """Remove chunks and then their sentences."""
@@ -224,6 +305,7 @@ class PassageIndex:
             batch = ids[lo : lo + BATCH]
             self._call(self.chunks.delete, ids=batch)
             self._call(self.sentences.delete, where={"chunk_id": {"$in": batch}})
+        self._wrote()
 
     def prune_orphan_sentences(self, keep: set[str]) -> int:
         """Drop sentences whose chunk isn't indexed (left by an interrupted ingest)."""
@@ -234,7 +316,38 @@ class PassageIndex:
             orphans.extend(i for i, m in zip(got["ids"], got["metadatas"], strict=True) if m["chunk_id"] not in keep)
         for lo in range(0, len(orphans), BATCH):
             self._call(self.sentences.delete, ids=orphans[lo : lo + BATCH])
+        if orphans:
+            self._wrote()
         return len(orphans)
+
+
+_WRITES = frozenset({"add", "upsert", "update", "delete", "modify"})
+
+
+class _Live:
+    """A collection handle that follows ``PassageIndex`` reloads and maps its errors.
+
+    Every method call goes through ``PassageIndex._call``: a stale in-memory copy is
+    reloaded first, and writes stamp the store for other processes.
+    """
+
+    def __init__(self, index: PassageIndex, name: str) -> None:
+        self._index = index
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._index._live(self._name), attr)
+        if not callable(target):
+            return target
+        index, name = self._index, self._name
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = index._call(lambda: getattr(index._live(name), attr)(*args, **kwargs))
+            if attr in _WRITES:
+                index._wrote()
+            return result
+
+        return call
 
 
 def _chunk_meta(chunk) -> dict:

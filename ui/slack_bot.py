@@ -380,6 +380,9 @@ class _BoltRequestHandler(BaseHTTPRequestHandler):
             self._send(413 if length > 0 else 400, {}, "")
             return
         body = self.rfile.read(length).decode("utf-8", errors="replace")
+        if not _well_formed(body, self.headers.get("Content-Type") or ""):
+            self._send(400, {}, "")
+            return
         headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
         resp = self.server.app.dispatch(BoltRequest(body=body, query=query, headers=headers))
         self._send(resp.status, resp.headers, resp.body)
@@ -405,8 +408,24 @@ class _BoltRequestHandler(BaseHTTPRequestHandler):
         log.debug("%s - %s", self.address_string(), format % args)
 
 
+def _well_formed(body: str, content_type: str) -> bool:
+    """An Events API body must be a JSON object whose ``event``, if any, is an object.
+
+    Bolt assumes this and fails with a dropped connection or a 500 otherwise.
+    """
+    import json
+
+    if "application/x-www-form-urlencoded" in content_type:
+        return True
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("event", {}), dict)
+
+
 def serve_http(
-    app: App, *, host: str = "0.0.0.0", port: int = 3000, path: str = EVENTS_PATH
+    app: App, *, host: str = "127.0.0.1", port: int = 3000, path: str = EVENTS_PATH
 ) -> SlackHTTPServer:
     """Bind a ``SlackHTTPServer`` for ``app``; call ``serve_forever()`` or ``start_in_thread()``."""
     return SlackHTTPServer(app, host, port, path)
@@ -495,7 +514,7 @@ def main(
         return 0
 
     port = port or assistant.settings.slack_port
-    host = host or env.get("RAG_SLACK_HOST") or "0.0.0.0"
+    host = host or env.get("RAG_SLACK_HOST") or "127.0.0.1"
     try:
         server = serve_http(app, host=host, port=port)
     except OSError as e:
