@@ -92,6 +92,7 @@ class Retriever:
         self._vectors: dict[str, np.ndarray] = {}
         self._lexicon: Lexicon | None = None
         self._chunk_cache: dict = {}
+        self._word_vectors: dict[str, np.ndarray] = {}
         self._term_cache: dict[str, frozenset[str]] = {}
         self._sentence_count = 0
         self._bm25_count = -1
@@ -150,13 +151,12 @@ class Retriever:
         t = {"start": time.perf_counter()}
         bm25 = self.keyword_index()
         unknown = self.lexicon.unknown(sorted(words(question), key=question.lower().find))
-        vectors = embed_queries(self.embeddings, [question, *unknown])
-        qvec = vectors[0]
+        qvec, word_vectors = self._embed(question, unknown)
         t["embed"] = time.perf_counter()
         total = self._count()
         if total == 0:
             return Hits(question, [], [], True, 0.0, self.threshold, _ms(t))
-        concepts = self._concepts(question, self.lexicon.translate(unknown, vectors[1:]))
+        concepts = self._concepts(question, self.lexicon.translate(unknown, word_vectors))
         wide = min(total, max(20, 4 * k))
         dense = self.index.query_chunks(qvec, wide)
         sentence_hits = self.index.query_sentences(qvec, max(1, min(self._sentence_count, max(30, 6 * k))))
@@ -232,6 +232,20 @@ class Retriever:
             lexical = bm25.coverage(concepts, self._terms(key, text))
             out.append(SentenceHit(p, s, e, sim, lexical, answer_score(question, text, sim, lexical)))
         return out
+
+    def _embed(self, question: str, unknown: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector and its foreign words' vectors, in one model call.
+
+        Word vectors are cached: a word embeds the same every time.
+        """
+        missing = [w for w in unknown if w not in self._word_vectors]
+        vectors = embed_queries(self.embeddings, [question, *missing])
+        if len(self._word_vectors) + len(missing) > CACHE_SENTENCES:
+            self._word_vectors.clear()
+        self._word_vectors.update(zip(missing, vectors[1:], strict=True))
+        dim = vectors.shape[1]
+        words_ = np.asarray([self._word_vectors[w] for w in unknown]) if unknown else np.zeros((0, dim))
+        return vectors[0], words_
 
     def _chunks(self, ids: list[str]) -> dict:
         missing = [i for i in ids if i not in self._chunk_cache]
