@@ -29,10 +29,18 @@ def plain_concepts(query: str) -> Concepts:
 class BM25:
     """Okapi BM25 (k1=1.2, b=0.75) built once from ``(ids, texts)``."""
 
-    def __init__(self, ids: list[str], texts: list[str], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        texts: list[str] | None = None,
+        k1: float = 1.2,
+        b: float = 0.75,
+        *,
+        counts: list[Counter] | None = None,
+    ) -> None:
         self.ids = ids
-        n = len(texts)
-        docs = [Counter(terms(t)) for t in texts]
+        docs = counts if counts is not None else [Counter(terms(t)) for t in texts or []]
+        n = len(docs)
         lengths = np.array([sum(d.values()) for d in docs], dtype=np.float32)
         avg = float(lengths.mean()) if n else 1.0
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 
 import numpy as np
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 MIN_SIMILARITY = 0.7
 MAX_ALTERNATIVES = 3
+RECHECK_SECONDS = 5.0
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
@@ -49,6 +51,7 @@ class Lexicon:
         self._stems: list[str] = []
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._loaded_count = -1
+        self._checked = 0.0
 
     def size(self) -> int:
         return self._collection.count()
@@ -72,9 +75,14 @@ class Lexicon:
                     ids=batch, embeddings=vectors, metadatas=[{"term": term_of(w)} for w in batch]
                 )
                 bar.update(len(batch))
+        self._checked = 0.0
         return len(new)
 
     def _load(self) -> None:
+        now = time.monotonic()
+        if self._loaded_count >= 0 and now - self._checked < RECHECK_SECONDS:
+            return
+        self._checked = now
         total = self._collection.count()
         if total == self._loaded_count:
             return

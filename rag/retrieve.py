@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,11 +135,12 @@ class Retriever:
             version = (count, self.index.version)
             if self._bm25 is None or version != self._bm25_version:
                 ids, texts, files = self.index.all_texts()
-                self._bm25 = BM25(ids, texts)
-                by_file: dict[str, list[str]] = {}
-                for text, file in zip(texts, files, strict=True):
-                    by_file.setdefault(file, []).append(text)
-                self._file_bm25 = BM25(list(by_file), ["\n".join(v) for v in by_file.values()])
+                counts = [Counter(terms(t)) for t in texts]
+                self._bm25 = BM25(ids, counts=counts)
+                by_file: dict[str, Counter] = {}
+                for c, file in zip(counts, files, strict=True):
+                    by_file.setdefault(file, Counter()).update(c)
+                self._file_bm25 = BM25(list(by_file), counts=list(by_file.values()))
                 self._chunk_file = dict(zip(ids, files, strict=True))
                 self._bm25_count = count
                 self._bm25_version = version

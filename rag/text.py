@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -35,6 +36,7 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=500_000)
 def stem(token: str) -> str:
     """A light suffix stripper for German and English; enough to join inflections."""
     if token.isdigit() or len(token) <= 4:
