@@ -11,7 +11,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import InvalidQuestionError
-from rag.types import Answer
+from rag.types import Answer, final_answer
 
 log = logging.getLogger("rag")
 
@@ -115,12 +115,7 @@ class Assistant:
             InvalidQuestionError: The question is empty or too long.
             RagError: Any other failure, with a message meant for the user.
         """
-        answer = None
-        for event in self.stream(question, history=history, k=k):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, history=history, k=k))
 
     def stream(self, question: str, *, history: History | None = None, k: int | None = None) -> Iterator[str | Answer]:
         """Like ``ask`` but yields text as it is produced, then the final ``Answer``.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.llm_citations import CheckResult, SupportChecker, render
 from rag.prompts import answer_messages, rewrite_messages
-from rag.types import Answer
+from rag.types import Answer, final_answer
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -178,12 +178,7 @@ class LLMAnswerer:
 
     def ask(self, question: str, *, history: History | None = None, k: int | None = None) -> Answer:
         """Like ``stream`` but returns only the final ``Answer``."""
-        answer = None
-        for event in self.stream(question, history=history, k=k):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, history=history, k=k))
 
     def stream(
         self, question: str, *, history: History | None = None, k: int | None = None

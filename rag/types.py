@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -91,3 +92,15 @@ class Answer:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+def final_answer(events: Iterable[str | Answer]) -> Answer:
+    """The ``Answer`` that ends a stream of text pieces (see ``Assistant.stream``)."""
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        msg = "the answer stream ended without an Answer"
+        raise RuntimeError(msg)
+    return answer
