@@ -50,10 +50,6 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
 
-    @property
-    def embedded(self) -> int:
-        return self.added
-
     def summary(self) -> str:
         return (
             f"{self.files} files: {self.added} added, {self.removed} removed, {self.unchanged} unchanged"

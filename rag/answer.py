@@ -28,7 +28,7 @@ def language(text: str) -> str:
     return "de" if len(_GERMAN_HINTS.findall(text)) > len(_ENGLISH_HINTS.findall(text)) else "en"
 
 
-def decline(question: str, hits: Hits | None = None) -> Answer:
+def decline(question: str) -> Answer:
     """The short "not in the articles" answer, with no citations."""
     return Answer(question=question, text=DECLINE[language(question)], abstained=True, sources=[])
 
@@ -40,7 +40,7 @@ def extractive_answer(question: str, hits: Hits) -> Answer:
     and says something the first doesn't.
     """
     if hits.abstain or not hits.sentences:
-        return decline(question, hits)
+        return decline(question)
     def score(s: SentenceHit) -> float:
         return s.score - 0.005 * s.rank
 

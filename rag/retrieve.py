@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from rag.config import Settings
 from rag.embeddings import NamedEmbeddings, embed_queries
 from rag.keyword import BM25, Concepts
 from rag.lexicon import Lexicon, term_of, words
-from rag.scoring import LEXICAL_WEIGHT, answer_score
+from rag.scoring import answer_score
 from rag.text import terms
 from rag.store import PassageIndex
 from rag.types import Passage
@@ -56,11 +57,6 @@ class SentenceHit:
         off = self.passage.char_start
         return self.passage.text[self.char_start - off : self.char_end - off]
 
-    @property
-    def evidence(self) -> float:
-        """Meaning plus word overlap, without the answer-type adjustments (the gate's signal)."""
-        return self.similarity + LEXICAL_WEIGHT * self.lexical
-
 
 @dataclass
 class Hits:
@@ -90,11 +86,11 @@ class Retriever:
         self._bm25: BM25 | None = None
         self._file_bm25: BM25 = BM25([], [])
         self._chunk_file: dict[str, str] = {}
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors = _Cache()
         self._lexicon: Lexicon | None = None
-        self._chunk_cache: dict = {}
-        self._word_vectors: dict[str, np.ndarray] = {}
-        self._term_cache: dict[str, frozenset[str]] = {}
+        self._chunk_cache = _Cache()
+        self._word_vectors = _Cache()
+        self._term_cache = _Cache()
         self._sentence_count = 0
         self._bm25_count = -1
         self._bm25_version: tuple = ()
@@ -119,10 +115,6 @@ class Retriever:
         for term in dict.fromkeys(terms(question)):
             concepts.append(dict(translated[term]) if term in translated else {term: 1.0})
         return concepts
-
-    def _count(self) -> int:
-        self.keyword_index()
-        return self._bm25_count
 
     def keyword_index(self) -> BM25:
         """The BM25 index, rebuilt when the store's content has changed."""
@@ -155,7 +147,7 @@ class Retriever:
         unknown = self.lexicon.unknown(sorted(words(question), key=question.lower().find))
         qvec, word_vectors = self._embed(question, unknown)
         t["embed"] = time.perf_counter()
-        total = self._count()
+        total = self._bm25_count
         if total == 0:
             return Hits(question, [], [], True, 0.0, self.threshold, _ms(t))
         concepts = self._concepts(question, self.lexicon.translate(unknown, word_vectors))
@@ -240,39 +232,43 @@ class Retriever:
 
         Word vectors are cached: a word embeds the same every time.
         """
-        missing = [w for w in unknown if w not in self._word_vectors]
-        vectors = embed_queries(self.embeddings, [question, *missing])
-        if len(self._word_vectors) + len(missing) > CACHE_SENTENCES:
-            self._word_vectors.clear()
-        self._word_vectors.update(zip(missing, vectors[1:], strict=True))
-        dim = vectors.shape[1]
-        words_ = np.asarray([self._word_vectors[w] for w in unknown]) if unknown else np.zeros((0, dim))
-        return vectors[0], words_
+        fresh: dict[str, np.ndarray] = {}
+
+        def embed(missing: list[str]) -> dict[str, np.ndarray]:
+            vectors = embed_queries(self.embeddings, [question, *missing])
+            fresh["question"] = vectors[0]
+            return dict(zip(missing, vectors[1:], strict=True))
+
+        found = self._word_vectors.get_many(unknown, embed)
+        qvec = fresh["question"] if fresh else embed_queries(self.embeddings, [question])[0]
+        words_ = np.asarray([found[w] for w in unknown]) if unknown else np.zeros((0, qvec.shape[0]))
+        return qvec, words_
 
     def _chunks(self, ids: list[str]) -> dict:
-        missing = [i for i in ids if i not in self._chunk_cache]
-        if missing:
-            if len(self._chunk_cache) + len(missing) > CACHE_SENTENCES:
-                self._chunk_cache.clear()
-            self._chunk_cache.update(self.index.get(missing))
-        return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+        return self._chunk_cache.get_many(ids, self.index.get)
 
     def _sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
-        # Ids are content hashes, so a cached vector can never be stale.
-        missing = [k for k in keys if k not in self._vectors]
-        if missing:
-            if len(self._vectors) + len(missing) > CACHE_SENTENCES:
-                self._vectors.clear()
-            self._vectors.update(self.index.sentence_vectors(missing))
-        return {k: self._vectors[k] for k in keys if k in self._vectors}
+        return self._vectors.get_many(keys, self.index.sentence_vectors)
 
     def _terms(self, key: str, text: str) -> frozenset[str]:
-        found = self._term_cache.get(key)
-        if found is None:
-            if len(self._term_cache) > CACHE_SENTENCES:
-                self._term_cache.clear()
-            found = self._term_cache[key] = frozenset(terms(text))
-        return found
+        return self._term_cache.get_many([key], lambda _: {key: frozenset(terms(text))})[key]
+
+
+class _Cache:
+    """A bounded map for values keyed by content hash: they can never be stale, only evicted."""
+
+    def __init__(self, limit: int = CACHE_SENTENCES) -> None:
+        self.limit = limit
+        self._data: dict = {}
+
+    def get_many(self, keys: list, fetch: Callable[[list], dict]) -> dict:
+        """The cached values of ``keys``, fetching the missing ones in one call."""
+        missing = [k for k in keys if k not in self._data]
+        if missing:
+            if len(self._data) + len(missing) > self.limit:
+                self._data.clear()
+            self._data.update(fetch(missing))
+        return {k: self._data[k] for k in keys if k in self._data}
 
 
 def _with_score(p: Passage, score: float) -> Passage:
