@@ -30,6 +30,9 @@ def cite(n: int, passage: Passage, char_start: int, char_end: int, score: float)
         quote=passage.text[lo:hi],
         score=round(float(score), 4),
         passage_id=passage.id,
+        title=passage.title,
+        outlet=passage.outlet,
+        published=passage.published,
     )
 
 

@@ -24,9 +24,18 @@ class Passage:
     line_start: int
     line_end: int
     score: float = 0.0
+    title: str = ""
+    """The article's title, outlet and date as ingest found them (``ingest.metadata``); may be empty."""
+    outlet: str = ""
+    published: str = ""
+    """ISO date (``2025-07-18``) or empty."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def label(self) -> str:
+        return source_label(self.title, self.outlet, self.published, self.file)
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,17 @@ class Citation:
     quote: str
     score: float
     passage_id: str = ""
+    title: str = ""
+    outlet: str = ""
+    published: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "label": self.label}
+
+    @property
+    def label(self) -> str:
+        """How people see the source: ``Title — Outlet, 2025-07-18``, or the file name."""
+        return source_label(self.title, self.outlet, self.published, self.file)
 
     @property
     def lines(self) -> str:
@@ -66,6 +83,9 @@ class Answer:
         abstained: True when the articles don't cover the question.
         mode: ``"extractive"`` or ``"generative"``.
         notice: A one-line note for the user (e.g. an LLM fallback), or None.
+        span: The answer itself inside the first quote (typed questions), or None.
+        resolved_question: The follow-up as understood, standalone; None if unchanged.
+        quote_language: Language of the quotes when it differs from the question's.
         timings_ms: Where the time went, for benchmarks and logs.
     """
 
@@ -77,6 +97,11 @@ class Answer:
     mode: str = "extractive"
     notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    span: AnswerSpan | None = None
+    resolved_question: str | None = None
+    """The question as it was understood (a follow-up made standalone); None if unchanged."""
+    quote_language: str | None = None
+    """``"de"``/``"en"``: the language of the quoted text, when it differs from the question's."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +110,9 @@ class Answer:
             "abstained": self.abstained,
             "mode": self.mode,
             "notice": self.notice,
+            "span": self.span.to_dict() if self.span else None,
+            "resolved_question": self.resolved_question,
+            "quote_language": self.quote_language,
             "citations": [c.to_dict() for c in self.citations],
             "sources": [p.to_dict() for p in self.sources],
             "timings_ms": self.timings_ms,
@@ -92,6 +120,32 @@ class Answer:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The answer itself inside the first quote, for typed questions.
+
+    ``text`` is verbatim (``zehnmal``); ``normalized`` reads in any language
+    (``10×``); offsets are file offsets inside citation ``n``.
+    """
+
+    text: str
+    normalized: str
+    kind: str
+    n: int
+    char_start: int
+    char_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def source_label(title: str, outlet: str, published: str, file: str) -> str:
+    extra = ", ".join(x for x in (outlet, published) if x)
+    if not title:
+        return f"{file} ({extra})" if extra else file
+    return f"{title} — {extra}" if extra else title
 
 
 def final_answer(events: Iterable[str | Answer]) -> Answer:
