@@ -147,6 +147,9 @@ class Assistant:
         if not cleaned:
             msg = "The question is empty. Ask something about the articles, e.g. 'How much faster was the AI scene?'"
             raise InvalidQuestionError(msg)
+        if not any(ch.isalnum() for ch in cleaned):
+            msg = "That has no words in it. Type a question about the articles, e.g. 'Wann wurde Oesterheld verhaftet?'"
+            raise InvalidQuestionError(msg)
         limit = self.settings.max_question_chars
         if len(cleaned) > limit:
             msg = (
