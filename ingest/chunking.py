@@ -9,14 +9,16 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ingest.metadata import extract
 
 MAX_CHUNK_CHARS = 600
 MIN_CHUNK_CHARS = 200
 MAX_SENTENCE_CHARS = 1000
 # Part of every chunk id: bump it when chunking or embedding input changes,
 # so the next ingest re-embeds instead of keeping stale vectors.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 # Tokens after which a period does not end a sentence (German and English).
 _ABBREVIATIONS = {
@@ -118,6 +120,8 @@ class Chunk:
     line_end: int
     sentences: tuple[tuple[int, int], ...]
     """Sentence spans in file offsets."""
+    meta: dict[str, str] = field(default_factory=dict, compare=False)
+    """The article's ``ingest.metadata.ArticleMeta`` fields, shared by its chunks."""
 
     def sentence_texts(self) -> list[str]:
         return [self.text[s - self.char_start : e - self.char_start] for s, e in self.sentences]
@@ -139,12 +143,15 @@ def chunk_text(
     *,
     max_chars: int = MAX_CHUNK_CHARS,
     min_chars: int = MIN_CHUNK_CHARS,
+    meta: dict[str, str] | None = None,
 ) -> list[Chunk]:
     """Group sentences into chunks of at most ``max_chars``.
 
     A chunk closes at a paragraph break once it holds ``min_chars``, so short
     headings travel with the paragraph they introduce.
     """
+    if meta is None:
+        meta = extract(text).to_dict()
     sentences = split_sentences(text)
     lines = LineIndex(text)
     groups: list[list[tuple[int, int]]] = []
@@ -165,7 +172,8 @@ def chunk_text(
     for group in groups:
         start, end = group[0][0], group[-1][1]
         body = text[start:end]
-        digest = hashlib.sha256(f"{PIPELINE_VERSION}\0{file}\0{start}\0{body}".encode()).hexdigest()[:24]
+        stamp = "\0".join(meta.values())
+        digest = hashlib.sha256(f"{PIPELINE_VERSION}\0{file}\0{start}\0{body}\0{stamp}".encode()).hexdigest()[:24]
         chunks.append(
             Chunk(
                 id=digest,
@@ -176,6 +184,7 @@ def chunk_text(
                 line_start=lines.line(start),
                 line_end=lines.line(max(start, end - 1)),
                 sentences=tuple(group),
+                meta=meta,
             )
         )
     return chunks

@@ -125,7 +125,7 @@ def _read_folder(
     """
     root = folder.resolve()
     kept: set[str] = set()
-    docs: list[tuple[str, str, str]] = []  # (name, text, digest)
+    docs: list[tuple[str, str, str, dict]] = []  # (name, text, digest, metadata)
     for path in _files(folder):
         name = path.relative_to(folder).as_posix()
         if not _valid_name(name):
@@ -148,18 +148,18 @@ def _read_folder(
             report.skipped.append(Skipped(name, f"can't be read ({e.strerror or e})"))
             kept.add(name)
             continue
-        docs.append((name, doc.text, hashlib.sha256(doc.text.encode()).hexdigest()))
+        docs.append((name, doc.text, hashlib.sha256(doc.text.encode()).hexdigest(), doc.meta.to_dict()))
     owner: dict[str, str] = {}
-    for name, _, digest in docs:
+    for name, _, digest, _ in docs:
         if digest not in owner or (name in indexed and owner[digest] not in indexed):
             owner[digest] = name
     chunks: list[Chunk] = []
-    for name, text, digest in docs:
+    for name, text, digest, meta in docs:
         if owner[digest] != name:
             report.skipped.append(Skipped(name, f"same text as {owner[digest]}; indexed once"))
             continue
         report.files += 1
-        chunks.extend(chunk_text(name, text))
+        chunks.extend(chunk_text(name, text, meta=meta))
     return chunks, kept
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ingest.metadata import ArticleMeta, extract
 from rag.errors import FileRejected
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
@@ -27,6 +28,7 @@ class Document:
     name: str
     text: str
     encoding: str
+    meta: ArticleMeta = ArticleMeta()
 
 
 def load(path: Path, name: str | None = None) -> Document:
@@ -56,16 +58,17 @@ def load(path: Path, name: str | None = None) -> Document:
     if len(data) > MAX_BYTES:
         msg = f"{name}: the file grew past {MAX_BYTES // 1_000_000} MB while being read; it is not ingested"
         raise FileRejected(msg)
+    markup = None
     if suffix == ".pdf":
         text, encoding = _pdf_text(data, name), "pdf"
     else:
         text, encoding = decode(data, name)
         if suffix in {".html", ".htm"}:
-            text = html_to_text(text)
+            markup, text = text, html_to_text(text)
     if not text.strip():
         msg = f"{name}: the file has no text"
         raise FileRejected(msg)
-    return Document(name=name, text=text, encoding=encoding)
+    return Document(name=name, text=text, encoding=encoding, meta=extract(text, markup))
 
 
 # Byte-order marks, longest first: a UTF-32-LE mark begins with the UTF-16-LE one.

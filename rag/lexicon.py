@@ -44,7 +44,7 @@ class Lexicon:
 
     def __init__(self, index, embeddings) -> None:
         self.embeddings = embeddings
-        self._collection = index.side_collection("__t")
+        self._collection = index.side_collection("__t2")  # "2": Snowball terms
         self._lock = threading.Lock()
         self._words: list[str] = []
         self._known: set[str] = set()

@@ -8,6 +8,7 @@ well the best single sentence matches the question, in meaning and in words.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -272,7 +273,7 @@ class _Cache:
 
 
 def _with_score(p: Passage, score: float) -> Passage:
-    return Passage(p.id, p.file, p.text, p.char_start, p.char_end, p.line_start, p.line_end, round(score, 6))
+    return dataclasses.replace(p, score=round(score, 6))
 
 
 def _ms(t: dict[str, float]) -> dict[str, float]:

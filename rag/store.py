@@ -358,6 +358,7 @@ def _chunk_meta(chunk) -> dict:
         "line_start": chunk.line_start,
         "line_end": chunk.line_end,
         "sentences": json.dumps(chunk.sentences, separators=(",", ":")),
+        **{key: value for key, value in chunk.meta.items() if value},
     }
 
 
@@ -370,6 +371,9 @@ def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
         char_end=int(meta["char_end"]),
         line_start=int(meta["line_start"]),
         line_end=int(meta["line_end"]),
+        title=str(meta.get("title", "")),
+        outlet=str(meta.get("outlet", "")),
+        published=str(meta.get("published", "")),
     )
     spans = tuple((int(s), int(e)) for s, e in json.loads(meta.get("sentences") or "[]"))
     return StoredChunk(passage, spans)

@@ -36,15 +36,20 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
+_STEMMER = None
+
+
 @functools.lru_cache(maxsize=500_000)
 def stem(token: str) -> str:
-    """A light suffix stripper for German and English; enough to join inflections."""
-    if token.isdigit() or len(token) <= 4:
+    """The Snowball (German) stem of a folded token; it also joins most English inflections."""
+    global _STEMMER
+    if token.isdigit() or len(token) <= 3:
         return token
-    for suffix in ("ungen", "ern", "en", "er", "es", "em", "e", "s", "n"):
-        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
-            return token[: -len(suffix)]
-    return token
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("german")
+    return _STEMMER.stemWord(token)
 
 
 def words_and_terms(text: str) -> list[tuple[str, str]]:
