@@ -1,4 +1,4 @@
-"""The ``rag`` command: ingest | ask | eval | ui | slack | bench."""
+"""The ``rag`` command: ingest | ask | eval | fit-judge | ui | slack | bench."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from rag.errors import RagError
+
+FIT_FILES = ("eval/qa_train.jsonl", "eval/calibration.jsonl")
 
 
 def _assistant(args: argparse.Namespace):
@@ -65,18 +67,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     bot = _assistant(args)
     report = evaluate_file(bot, args.file, k=args.k or 5)
-    if args.calibrate:
-        from rag.evaluate import suggest_threshold
-
-        threshold = suggest_threshold(report["rows"])
-        print(f"suggested RAG_MIN_SCORE={threshold} (now {bot.retriever.threshold})")
-        return 0
     if not args.json:
         print(format_report(report))
     else:
         for row in report["rows"]:
             print(json.dumps(row, ensure_ascii=False))
         print(json.dumps(report["summary"]))
+    return 0
+
+
+def cmd_fit_judge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rag.answering.fit import fit
+
+    bot = _assistant(args)
+    print(json.dumps(fit(bot, [Path(f) for f in args.files]), indent=2))
     return 0
 
 
@@ -119,8 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="one JSON row per question, then the summary last")
-    p.add_argument("--calibrate", action="store_true", help="print the gate threshold that best fits FILE")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("fit-judge", help="refit the evidence judge's weights from question sets")
+    p.add_argument("files", nargs="*", default=list(FIT_FILES), help=f"JSONL question sets (default: {' '.join(FIT_FILES)})")
+    p.set_defaults(func=cmd_fit_judge)
 
     p = sub.add_parser("ui", help="open the chat page")
     p.add_argument("--host", help="default RAG_UI_HOST or 127.0.0.1")

@@ -1,0 +1,200 @@
+"""What a question asks for, in English or German.
+
+``analyze`` gives the expected answer type, the focus terms (the words an
+answer must be about) and the constraints (years, quarters, names, numbers,
+units, comparatives) an answering sentence has to meet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import STOPWORDS, fold
+
+KINDS = ("person", "organisation", "place", "date", "number", "duration", "reason", "yesno", "list", "description")
+
+_GERMAN_HINTS = re.compile(
+    r"[äöüß]|\b(der|die|das|und|ist|wie|wann|wer|was|welche[rsnm]?|warum|nicht|wurde|ein|eine|hat|sind|gibt|vom|zum)\b",
+    re.I,
+)
+_ENGLISH_HINTS = re.compile(r"\b(the|and|is|how|when|who|what|which|why|did|does|was|were|of|a|an|has|are)\b", re.I)
+
+# Ordered: the first rule that matches decides. Each is (kind, pattern).
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("duration", r"\b(how long|for how long|wie lange?|wie viele? (jahre|monate|wochen|tage|stunden|minuten|sekunden))\b"),
+        ("date", r"\b(when|what year|which year|what date|which date|since when|in what year|what month|which month"
+                 r"|wann|seit wann|in welchem jahr|welche[ms]? jahr|an welchem tag|welche[ms]? datum|in welchem monat"
+                 r"|which decade|welche[ms]? jahrzehnt)\b"),
+        ("organisation", r"\b(which|what) (company|companies|studio|studios|firm|organi[sz]ation|outlet|publication|site"
+                         r"|website|newspaper|magazine|platform|streamer|service|union|network|department|university|lab)\b"
+                         r"|\bwelche[srnm]? (unternehmen|firma|firmen|studio|studios|organisation|medium|zeitung|magazin"
+                         r"|plattform|dienst|streamingdienst|gewerkschaft|abteilung|universität|website|seite|quelle)\b"
+                         r"|\b(wer|who) (berichtet|reported|published|veröffentlichte)\b"),
+        ("place", r"\b(where|in which (city|country|place|region|state)|which (city|country|region|state)|what city"
+                  r"|wo|wohin|woher|in welche[rmn]? (stadt|land|ort|region)|welche[rsn]? (stadt|land|ort|region))\b"),
+        ("person", r"\b(who|whom|whose|which (person|director|actor|author|writer|executive|ceo|journalist|reporter|expert)"
+                   r"|wer|wen|wem|wessen|welche[rsmn]? (person|regisseur|regisseurin|autor|autorin|schauspieler|manager|chef"
+                   r"|journalist|experte|expertin))\b"),
+        ("number", r"\b(how (much|many|big|large|high|fast|often|old|far|expensive|cheap)|what (share|percentage|proportion"
+                   r"|fraction|number|amount|rating|resolution|score|rate|growth|revenue|profit|price|cost|budget|sum)"
+                   r"|by how much|by what (factor|percentage)|how much (more|less|faster|cheaper)"
+                   r"|wie ?viele?|wieviel|um wie ?viel|wie (hoch|groß|oft|schnell|alt|teuer|weit)|welche[rnms]? (anteil"
+                   r"|prozentsatz|zahl|betrag|bewertung|auflösung|umsatz|gewinn|preis|summe|wachstum)|anzahl)\b"),
+        ("reason", r"\b(why|for what reason|what (was|is) the reason|how come|warum|weshalb|wieso|aus welchem grund)\b"),
+        ("list", r"\b(which|what) (\w+ ){0,2}(jobs|tools|models|benefits|advantages|risks|concerns|projects|films|series"
+                 r"|technologies|alternatives|examples|areas|companies|platforms|studios|people|applications|uses"
+                 r"|challenges|limitations|features|reasons)\b|\b(list|name (the|all|some|two|three))\b"
+                 r"|\bwelche (\w+ ){0,2}(berufe|jobs|tools|modelle|vorteile|risiken|bedenken|projekte|filme|serien"
+                 r"|technologien|alternativen|beispiele|bereiche|unternehmen|plattformen|studios|anwendungen"
+                 r"|herausforderungen|grenzen|gründe|funktionen)\b|\bnenne\b"),
+        ("yesno", r"^(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|ist|sind|war|waren|hat|haben"
+                  r"|hatte|wird|werden|wurde|kann|können|gibt|gab|soll)\b"),
+    )
+)
+
+# Words that say what kind of thing is asked, not what it is about.
+_QUESTION_WORDS = frozenset(
+    fold(w)
+    for w in """
+    who whom whose what which when where why how whats according say says said tell told mention mentioned
+    mentions article articles text report reports reported state stated describe described call called name
+    named give given list lists please exactly kind type sort example
+    wer wen wem wessen welche welcher welches welchen welchem wann wo wohin woher warum weshalb wieso wie laut
+    sagt sagte sagen nennt nannte nennen artikel bericht berichtet beschreibt beschrieben erwähnt genau art
+    heißt heisst gibt gab bitte
+    year years jahr jahre much many number share percentage amount long
+    """.split()
+)
+
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)(?:er)?s?\b")
+_QUARTER = re.compile(r"\b(?:q([1-4])|([1-4])(?:st|nd|rd|th)? quarter|([1-4])\.\s?quartal|(first|second|third|fourth|erste[nm]?|zweite[nm]?|dritte[nm]?|vierte[nm]?) (?:quarter|quartal))\b", re.I)
+_ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "erste": "1", "zweite": "2", "dritte": "3", "vierte": "4"}
+_HALF = re.compile(r"\b(h[12]|first half|second half|erste[nm]? hälfte|zweite[nm]? hälfte|(erste|zweite)s? halbjahr)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+_NAME = re.compile(r"(?<![\w])([A-ZÄÖÜ][\w’'-]*[A-Z][\w’'-]*|[A-ZÄÖÜ]{2,}\w*|[A-ZÄÖÜ][a-zäöüßé’'-]+(?:\s+[A-ZÄÖÜ][a-zäöüßé’'-]+)*)")
+_UNITS = {
+    "percent": r"percent|percentage|prozent|%|anteil|share",
+    "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge",
+    "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
+    "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor",
+}
+_COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|worse|compared|mehr|weniger|schneller"
+                          r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
+_META = (
+    ("author", re.compile(r"\b(who (wrote|authored|is the author)|author|written by|autor|autorin|verfasst|wer hat .{0,40}geschrieben|wer schrieb)\b", re.I)),
+    ("date", re.compile(r"\b(published|publication date|posted|dated|veröffentlicht|erschienen|publiziert|datiert)\b", re.I)),
+    ("outlet", re.compile(r"\b(outlet|publication|which (site|website|newspaper|magazine|medium)|welche[sm]? (medium|zeitung|magazin|website)|quelle des artikels|original source|originalquelle)\b", re.I)),
+)
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """The parts of a question an answer is judged against.
+
+    Attributes:
+        text: The question.
+        lang: ``"en"`` or ``"de"``.
+        kind: The expected answer type, one of ``KINDS``.
+        focus: Content words (folded) the answer must be about, in order.
+        years, quarters, numbers: Constraints written as digits (``"2025"``, ``"q3"``, ``"59"``).
+        names: Capitalised names in the question (``"Sora"``, ``"Ted Sarandos"``).
+        units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``).
+        comparative: The question compares (``faster``, ``mehr als``).
+        about: ``"author"``, ``"date"`` or ``"outlet"`` when it asks about an article itself.
+    """
+
+    text: str
+    lang: str
+    kind: str
+    focus: tuple[str, ...]
+    years: tuple[str, ...] = ()
+    quarters: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    comparative: bool = False
+    about: str | None = None
+
+    @property
+    def typed(self) -> bool:
+        """The answer is a value (name, date, number, place) rather than a description."""
+        return self.kind in ("person", "organisation", "place", "date", "number", "duration")
+
+
+def language(text: str) -> str:
+    """``"de"`` or ``"en"``, by a count of telltale words; English when unsure."""
+    return "de" if len(_GERMAN_HINTS.findall(text)) > len(_ENGLISH_HINTS.findall(text)) else "en"
+
+
+def analyze(question: str) -> QuestionAnalysis:
+    text = " ".join(question.split())
+    lowered = text.lower()
+    about = next((name for name, pattern in _META if pattern.search(lowered)), None)
+    kind = next((k for k, pattern in _RULES if pattern.search(lowered)), "description")
+    if about == "author" and kind in ("description", "organisation"):
+        kind = "person"
+    elif about == "date" and kind in ("description", "yesno"):
+        kind = "date"
+    elif about == "outlet" and kind in ("description", "person"):
+        kind = "organisation"
+    if kind == "description" and {"percent", "money", "multiplier"} & set(_units(lowered)):
+        kind = "number"
+    quarters = []
+    for m in _QUARTER.finditer(text):
+        digit = m.group(1) or m.group(2) or m.group(3) or _ORDINALS.get(re.sub(r"[nm]$", "", (m.group(4) or "").lower()), "")
+        if digit:
+            quarters.append(f"q{digit}")
+    quarters += [f"h{'1' if fold(m.group(0))[:1] in 'hfe' and not re.search('second|zweite|h2', m.group(0), re.I) else '2'}"
+                 for m in _HALF.finditer(text)]
+    years = [m.group(1) for m in _YEAR.finditer(text)]
+    numbers = [n for n in _NUMBER.findall(text) if n not in years and not re.fullmatch(r"[1-4]", n)]
+    names = _names(text)
+    units = _units(lowered)
+    focus = tuple(dict.fromkeys(w for w in _words(text) if w not in _QUESTION_WORDS and not _is_constraint(w, years, quarters)))
+    return QuestionAnalysis(
+        text=text,
+        lang=language(text),
+        kind=kind,
+        focus=focus,
+        years=tuple(dict.fromkeys(years)),
+        quarters=tuple(dict.fromkeys(quarters)),
+        numbers=tuple(dict.fromkeys(numbers)),
+        names=names,
+        units=units,
+        comparative=bool(_COMPARATIVE.search(lowered)),
+        about=about,
+    )
+
+
+def _units(lowered: str) -> tuple[str, ...]:
+    return tuple(u for u, pattern in _UNITS.items() if re.search(rf"(?<!\w)({pattern})", lowered))
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for tok in re.findall(r"\w+", fold(text).replace("-", " ")):
+        if tok in STOPWORDS or (len(tok) < 2 and not tok.isdigit()) or tok.isdigit():
+            continue
+        out.append(tok)
+    return out
+
+
+def _is_constraint(word: str, years: list[str], quarters: list[str]) -> bool:
+    return word in years or word in quarters or bool(re.fullmatch(r"[qh][1-4]", word))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """Capitalised words that aren't the question's first word or a question word."""
+    out = []
+    for m in _NAME.finditer(text):
+        name = m.group(0)
+        words = name.split()
+        if m.start() == 0 or text[: m.start()].rstrip().endswith((".", "?", "!", ":")):
+            words = words[1:]  # the first word of a sentence is capitalised anyway
+        words = [w for w in words if fold(w) not in _QUESTION_WORDS and fold(w) not in STOPWORDS]
+        if words and not re.fullmatch(r"[qh][1-4]", words[0], re.I):
+            out.append(" ".join(words))
+    return tuple(dict.fromkeys(out))

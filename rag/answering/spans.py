@@ -1,0 +1,199 @@
+"""Typed answer spans inside a sentence, and their normalised form.
+
+``find`` returns every value of a kind (a number, a date, a name…) with its
+offsets; ``normalize`` writes a value so it reads in any language:
+``zehnmal`` -> ``10×``, ``18. Juli 2025`` -> ``2025-07-18``,
+``3,13 Milliarden Dollar`` -> ``$3.13 billion``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.metadata import DATE, iso_date
+from rag.text import STOPWORDS, fold
+
+_NUM_WORDS = {
+    "ein": 1, "eine": 1, "one": 1, "zwei": 2, "two": 2, "drei": 3, "three": 3, "vier": 4, "four": 4,
+    "fünf": 5, "five": 5, "sechs": 6, "six": 6, "sieben": 7, "seven": 7, "acht": 8, "eight": 8,
+    "neun": 9, "nine": 9, "zehn": 10, "ten": 10, "elf": 11, "eleven": 11, "zwölf": 12, "twelve": 12,
+    "zwanzig": 20, "twenty": 20, "dreißig": 30, "thirty": 30, "hundert": 100, "hundred": 100,
+    "tausend": 1000, "thousand": 1000,
+}
+_FRACTIONS = {"hälfte": "1/2", "halb": "1/2", "halbiert": "1/2", "drittel": "1/3", "viertel": "1/4", "half": "1/2",
+              "third": "1/3", "quarter": "1/4", "doppelt": "2×", "verdoppelt": "2×", "twice": "2×", "double": "2×"}
+_SCALE = {"millionen": "million", "million": "million", "mio": "million", "milliarden": "billion",
+          "milliarde": "billion", "mrd": "billion", "billion": "billion", "billionen": "trillion", "tausend": "thousand"}
+_CURRENCY = {"dollar": "$", "usd": "$", "us-dollar": "$", "$": "$", "euro": "€", "eur": "€", "€": "€"}
+_UNIT_TIME = {"sekunden": "seconds", "sekunde": "second", "minuten": "minutes", "minute": "minute",
+              "stunden": "hours", "stunde": "hour", "std": "hours", "tage": "days", "tagen": "days", "tag": "day",
+              "wochen": "weeks", "woche": "week", "monate": "months", "monaten": "months", "monat": "month",
+              "jahre": "years", "jahren": "years", "jahr": "year", "seconds": "seconds", "minutes": "minutes",
+              "hours": "hours", "days": "days", "weeks": "weeks", "months": "months", "years": "years"}
+
+_WORDNUM = "|".join(sorted(_NUM_WORDS, key=len, reverse=True))
+_NUM = rf"(?:\d+\s?[⁄/]\s?\d+|\d+(?:[.,]\d+)*|(?:{_WORDNUM}))"
+NUMBER = re.compile(
+    rf"(?<![\w.,])(?P<num>{_NUM})(?P<mult>[‑-]?(?:mal|fach|x|×)(?![a-zäöü]))?"
+    rf"(?:\s?(?P<pct>%|prozent|percent|prozentpunkte))?"
+    rf"(?:\s(?P<scale>millionen|million|mio\.?|milliarden|milliarde|mrd\.?|billionen|billion|tausend))?"
+    rf"(?:\s(?P<cur>us-dollar|dollar|usd|euro|eur|€|\$))?"
+    rf"(?:\s?(?P<unit>sekunden|minuten|stunden|std\.?|tagen|tage|wochen|monaten|monate|jahren|jahre|seconds|minutes|hours|days|weeks|months|years)\b)?"
+    rf"(?P<tail>[‑-]?(?:monatige[nmrs]?|jährige[nmrs]?|wöchige[nmrs]?|tägige[nmrs]?|stündige[nmrs]?))?"
+    rf"(?![\w])",
+    re.IGNORECASE,
+)
+_PREFIX_CUR = re.compile(r"(?P<cur>[$€])\s?(?P<num>\d+(?:[.,]\d+)*)\s?(?P<scale>million|billion|mio|mrd|bn|m)?\b", re.I)
+_FRACTION = re.compile(r"\b(?:ein(?:e[nm]?)?\s|one\s|a\s)?(?P<frac>hälfte|drittel|viertel|halbiert|verdoppelt|doppelt|twice|double)\w*\b", re.I)
+_DECADE = re.compile(r"\b(?:(?:späten|frühen|late|early)\s)?(?P<y>1[5-9]\d0|20[0-2]0)(?:er|s)(?:\s(?:jahren?|jahre))?\b", re.I)
+_YEAR = re.compile(r"(?<![\w.,/])(?P<y>1[5-9]\d\d|20\d\d)(?![\w.,/])")
+_QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
+_MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+                         r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
+_MONTHS = {m: i for i, m in enumerate("januar februar märz april mai juni juli august september oktober november dezember".split(), 1)}
+_MONTHS.update({m: i for i, m in enumerate("january february march april may june july august september october november december".split(), 1)})
+_CAPWORD = r"[A-ZÄÖÜÉ][\w’'.&-]*"
+_NAME = re.compile(rf"(?<![\w])({_CAPWORD}(?: (?:von |van |de |del )?{_CAPWORD}){{0,5}})")
+_ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|university|universität|institut|netflix"
+                       r"|google|openai|deepmind)\b)|\b[A-Z]{2,}\b|[a-z][A-Z]")
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str
+    start: int
+    end: int
+    text: str
+    normalized: str
+
+
+def find(text: str, kind: str) -> list[Span]:
+    """Every value of ``kind`` in ``text``, in order (kinds as in ``question.KINDS``)."""
+    if kind == "date":
+        return _dates(text)
+    if kind == "duration":
+        return [s for s in _numbers(text) if s.kind == "duration"]
+    if kind == "number":
+        return [s for s in _numbers(text) if s.kind != "year"]
+    if kind in ("person", "organisation", "place"):
+        return _names(text, kind)
+    return []
+
+
+def normalize(value: str, kind: str) -> str:
+    found = find(value, kind)
+    return found[0].normalized if found else value
+
+
+def _numbers(text: str) -> list[Span]:
+    out: list[Span] = []
+    taken: list[tuple[int, int]] = []
+    for m in _PREFIX_CUR.finditer(text):
+        scale = {"mio": "million", "m": "million", "mrd": "billion", "bn": "billion"}.get((m.group("scale") or "").lower(),
+                                                                                    (m.group("scale") or "").lower())
+        norm = f"{m.group('cur')}{_plain(m.group('num'))}{' ' + scale if scale else ''}"
+        out.append(Span("number", m.start(), m.end(), m.group(0), norm))
+        taken.append((m.start(), m.end()))
+    for m in NUMBER.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        raw = m.group("num")
+        low = raw.lower()
+        if low in ("ein", "eine", "one") and not (m.group("mult") or m.group("scale") or m.group("pct")):
+            continue
+        value = str(_NUM_WORDS[low]) if low in _NUM_WORDS else _plain(raw)
+        if re.fullmatch(r"1[5-9]\d\d|20\d\d", raw) and not any(m.group(g) for g in ("mult", "pct", "scale", "cur", "unit", "tail")):
+            out.append(Span("year", m.start(), m.end(), m.group(0), raw))
+            continue
+        kind = "number"
+        if m.group("mult"):
+            norm = f"{value}×"
+        elif m.group("pct"):
+            norm = f"{value}%" if "punkt" not in m.group("pct").lower() else f"{value} percentage points"
+        elif m.group("cur") or m.group("scale"):
+            scale = _SCALE.get((m.group("scale") or "").lower().rstrip("."), "")
+            cur = _CURRENCY.get((m.group("cur") or "").lower(), "")
+            norm = f"{cur}{value}{' ' + scale if scale else ''}"
+        elif m.group("unit"):
+            kind = "duration"
+            norm = f"{value} {_UNIT_TIME.get(m.group('unit').lower().rstrip('.'), m.group('unit'))}"
+        elif m.group("tail"):
+            kind = "duration"
+            unit = {"mon": "months", "jäh": "years", "wöc": "weeks", "täg": "days", "stü": "hours"}
+            key = m.group("tail").lower().lstrip("‑-")[:3]
+            norm = f"{value} {unit.get(key, m.group('tail'))}"
+        else:
+            norm = value
+        out.append(Span(kind, m.start(), m.end(), m.group(0), norm))
+        if kind == "duration":
+            out.append(Span("number", m.start(), m.end(), m.group(0), norm))
+    for m in _FRACTION.finditer(text):
+        out.append(Span("number", m.start(), m.end(), m.group(0), _FRACTIONS[m.group("frac").lower().rstrip("e")
+                                                                              if m.group("frac").lower() not in _FRACTIONS
+                                                                              else m.group("frac").lower()]))
+    return sorted(out, key=lambda s: s.start)
+
+
+def _plain(raw: str) -> str:
+    """``3,13`` -> ``3.13``; ``62.000`` -> ``62,000``; ``1⁄3`` -> ``1/3``."""
+    raw = raw.replace(" ", "").replace("⁄", "/")
+    if "/" in raw:
+        return raw
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
+        return raw.replace(".", ",")
+    if re.fullmatch(r"\d+,\d+", raw):
+        return raw.replace(",", ".")
+    return raw
+
+
+def _dates(text: str) -> list[Span]:
+    out: list[Span] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, norm: str) -> None:
+        if not any(s < end and start < e for s, e in taken):
+            out.append(Span("date", start, end, text[start:end], norm))
+            taken.append((start, end))
+
+    for m in DATE.finditer(text):
+        add(m.start(), m.end(), iso_date(m.group(0)))
+    for m in _MONTH_YEAR.finditer(text):
+        add(m.start(), m.end(), f"{m.group('y')}-{_MONTHS[m.group('m').lower()]:02d}")
+    for m in _QUARTER.finditer(text):
+        add(m.start(), m.end(), m.group(0).upper().replace(" ", " "))
+    for m in _DECADE.finditer(text):
+        add(m.start(), m.end(), f"{m.group('y')}s")
+    for m in _YEAR.finditer(text):
+        add(m.start(), m.end(), m.group("y"))
+    return sorted(out, key=lambda s: s.start)
+
+
+def _names(text: str, kind: str) -> list[Span]:
+    out = []
+    for m in _NAME.finditer(text):
+        name = m.group(1).rstrip(".’'-")
+        start = m.start(1)
+        if kind == "person":
+            # A person is the run's tail of plain capitalised words: "Netflix-Co-CEO Ted Sarandos".
+            words = name.split()
+            tail: list[str] = []
+            for w in reversed(words):
+                if "-" in w or _ORG_HINT.search(w) or fold(w) in STOPWORDS or any(c.isdigit() for c in w):
+                    break
+                tail.insert(0, w)
+            tail = tail[-3:]
+            if len(tail) < 2:
+                continue
+            offset = name.rindex(tail[0], 0, len(name) - len(tail[-1]) + 1) if len(tail) > 1 else name.rindex(tail[0])
+            end = start + len(name)
+            start += offset
+            out.append(Span(kind, start, end, text[start:end], " ".join(tail)))
+            continue
+        at_start = start == 0 or text[:start].rstrip()[-1:] in ".!?:\n\"„“"
+        if at_start and len(name.split()) == 1:
+            continue
+        if kind == "organisation" and not _ORG_HINT.search(name):
+            continue
+        out.append(Span(kind, start, start + len(name), name, name))
+    return out
