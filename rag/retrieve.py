@@ -80,6 +80,7 @@ class Retriever:
         self._vectors = _Cache()
         self._lexicon: Lexicon | None = None
         self._chunk_cache = _Cache()
+        self._near_cache = _Cache()
         self._word_vectors = _Cache()
         self._sentence_count = 0
         self._bm25_count = -1
@@ -133,7 +134,8 @@ class Retriever:
         """The ``depth`` best fused passages for ``question``, with their sentences."""
         t = {"start": time.perf_counter()}
         bm25 = self.keyword_index()
-        unknown = self.lexicon.unknown(sorted(words(question), key=question.lower().find))
+        question_words = sorted(words(question), key=question.lower().find)
+        unknown = self.lexicon.unknown(question_words)
         qvec, word_vectors = self._embed(question, unknown)
         t["embed"] = time.perf_counter()
         total = self._bm25_count
@@ -179,11 +181,19 @@ class Retriever:
             passages=[_with_score(c.passage, fused[c.passage.id]) for c in chunks],
             sentences=sentences,
             fused={c.passage.id: fused[c.passage.id] for c in chunks},
-            translations={fold(w): tuple(alts) for w, alts in translations.items()},
+            translations={
+                fold(w): tuple(alts)
+                for w, alts in {**self._neighbours(question_words, unknown), **translations}.items()
+            },
             idf=idf.get,
             max_idf=bm25.unseen_idf,
             timings_ms=_ms(t),
         )
+
+    def _neighbours(self, question_words: list[str], unknown: list[str]) -> dict[str, list[tuple[str, float]]]:
+        """Corpus words near the question's own corpus words, cached: the same words give the same."""
+        known = [w for w in question_words if w not in set(unknown)]
+        return self._near_cache.get_many(known, lambda missing: {w: self.lexicon.neighbours([w]).get(w, []) for w in missing})
 
     def _sentences(self, qvec: np.ndarray, chunks: list) -> list[SentenceHit]:
         keys = [(rank, c, f"{c.passage.id}:{i}", span) for rank, c in enumerate(chunks) for i, span in enumerate(c.sentences)]

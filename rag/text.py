@@ -30,6 +30,7 @@ def normalize(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@functools.lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """``normalize`` plus umlauts and accents folded (ä -> a), for matching words."""
     text = normalize(text).replace("ß", "ss")

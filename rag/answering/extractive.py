@@ -58,12 +58,13 @@ def judge_hits(hits: Hits, k: int, question: QuestionAnalysis | None = None, wei
     for s in hits.sentences:
         by_passage.setdefault(s.passage.id, []).append(s)
     judged: list[tuple[SentenceHit, Judgement]] = []
+    top_similarity = max((s.similarity for s in hits.sentences), default=0.0)
     for group in by_passage.values():
         group.sort(key=lambda s: s.char_start)
         for i, s in enumerate(group):
             lo, hi = max(0, i - CONTEXT_SENTENCES), i + CONTEXT_SENTENCES + 1
             context = " ".join(x.text for x in group[lo:hi])
-            judged.append((s, judge.judge(Candidate(s.text, context, s.similarity, s.rank))))
+            judged.append((s, judge.judge(Candidate(s.text, context, s.similarity, s.rank, top_similarity))))
     best: dict[str, float] = {}
     for s, j in judged:
         best[s.passage.id] = max(best.get(s.passage.id, -1.0), j.score)

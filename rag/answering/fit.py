@@ -12,6 +12,7 @@ articles don't cover, or a decline of one they do.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ def examples(bot, questions: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarr
         question = bot.resolve(row["question"], row.get("turns") or [])
         hits = bot.retriever.search(question)
         judge = Judge(analyze(question), hits.idf, hits.translations, hits.max_idf)
-        answers = [normalize(a) for a in (row.get("answer") or []) if a]
+        answers = [re.compile(rf"(?<!\w){re.escape(normalize(a))}") for a in (row.get("answer") or []) if a]
+        top_similarity = max((s.similarity for s in hits.sentences), default=0.0)
         by_passage: dict[str, list] = {}
         for s in hits.sentences:
             by_passage.setdefault(s.passage.id, []).append(s)
@@ -41,10 +43,10 @@ def examples(bot, questions: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarr
             group.sort(key=lambda s: s.char_start)
             for i, s in enumerate(group):
                 context = " ".join(x.text for x in group[max(0, i - CONTEXT_SENTENCES) : i + CONTEXT_SENTENCES + 1])
-                f, _, _ = judge.features(Candidate(s.text, context, s.similarity, s.rank))
+                f, _, _ = judge.features(Candidate(s.text, context, s.similarity, s.rank, top_similarity))
                 xs.append([f[n] for n in FEATURES])
                 text = normalize(s.text)
-                ys.append(float(not row.get("abstain") and any(a in text for a in answers)))
+                ys.append(float(not row.get("abstain") and any(a.search(text) for a in answers)))
                 groups.append(qi)
     return np.asarray(xs, dtype=np.float64), np.asarray(ys), np.asarray(groups)
 

@@ -37,6 +37,7 @@ FEATURES = (
     "asks",
     "rank",
     "metadata",
+    "similarity_gap",
 )
 VERDICTS = ("answers", "partly", "doesn't")
 
@@ -60,6 +61,8 @@ class Candidate:
     """Cosine similarity of question and sentence vectors."""
     rank: int = 0
     """Position of its passage in retrieval."""
+    best_similarity: float = 0.0
+    """The highest similarity among all candidates for the question."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ class Judge:
             "asks": 1.0 if text.endswith("?") else 0.0,
             "rank": 1.0 / (1.0 + c.rank),
             "metadata": meta,
+            "similarity_gap": c.similarity - max(c.best_similarity, c.similarity),
         }
         return f, span, reasons
 

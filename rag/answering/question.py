@@ -66,6 +66,9 @@ _QUESTION_WORDS = frozenset(
     sagt sagte sagen nennt nannte nennen artikel bericht berichtet beschreibt beschrieben erwähnt genau art
     heißt heisst gibt gab bitte
     year years jahr jahre much many number share percentage amount long
+    make made makes use used using take took put bring brought come came get got think thinks thought
+    something anything thing things way today also still once other else each own really actually
+    macht machte gemacht nutzt genutzt etwas dinge ding heute konkret eigentlich wirklich
     """.split()
 )
 
@@ -175,7 +178,7 @@ def _units(lowered: str) -> tuple[str, ...]:
 
 def _words(text: str) -> list[str]:
     out = []
-    for tok in re.findall(r"\w+", fold(text).replace("-", " ")):
+    for tok in re.findall(r"\w+", re.sub(r"['’]s\b", "", fold(text)).replace("-", " ")):
         if tok in STOPWORDS or (len(tok) < 2 and not tok.isdigit()) or tok.isdigit():
             continue
         out.append(tok)
@@ -190,7 +193,7 @@ def _names(text: str) -> tuple[str, ...]:
     """Capitalised words that aren't the question's first word or a question word."""
     out = []
     for m in _NAME.finditer(text):
-        name = m.group(0)
+        name = re.sub(r"['’]s$", "", m.group(0))
         words = name.split()
         if m.start() == 0 or text[: m.start()].rstrip().endswith((".", "?", "!", ":")):
             words = words[1:]  # the first word of a sentence is capitalised anyway

@@ -8,6 +8,7 @@ offsets; ``normalize`` writes a value so it reads in any language:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -68,7 +69,12 @@ class Span:
     normalized: str
 
 
-def find(text: str, kind: str) -> list[Span]:
+@functools.lru_cache(maxsize=100_000)
+def find(text: str, kind: str) -> tuple[Span, ...]:
+    return tuple(_find(text, kind))
+
+
+def _find(text: str, kind: str) -> list[Span]:
     """Every value of ``kind`` in ``text``, in order (kinds as in ``question.KINDS``)."""
     if kind == "date":
         return _dates(text)

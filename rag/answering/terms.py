@@ -25,6 +25,8 @@ class Words:
 
     words: frozenset[str]
     stems: frozenset[str]
+    parts: frozenset[str]
+    """Beginnings and ends (``MIN_PART``+ letters) of the longer words: compound parts."""
 
     @classmethod
     def of(cls, text: str) -> Words:
@@ -36,7 +38,12 @@ def _words(text: str) -> Words:
     tokens = _TOKEN.findall(fold(text).replace("-", " ").replace("\u2011", " "))
     whole = _TOKEN.findall(fold(text).replace("\u2011", "-"))
     words = frozenset(tokens) | frozenset(w for w in whole)
-    return Words(words, frozenset(stem(w) for w in words))
+    parts = set()
+    for w in words:
+        for n in range(MIN_PART, len(w) - 2):
+            parts.add(w[:n])
+            parts.add(w[-n:])
+    return Words(words, frozenset(stem(w) for w in words), frozenset(parts))
 
 
 def match(term: str, words: Words, translations: tuple[tuple[str, float], ...] = ()) -> float:
@@ -56,12 +63,12 @@ def match(term: str, words: Words, translations: tuple[tuple[str, float], ...] =
 
 
 def _in_compound(part: str, words: Words) -> bool:
-    """``part`` begins or ends a longer word, or a word is a part of ``part``."""
+    """``part`` begins or ends a longer word, or a word begins or ends ``part``."""
     if len(part) < MIN_PART:
         return False
-    for w in words.words:
-        if len(w) > len(part) + 2 and (w.startswith(part) or w.endswith(part)):
-            return True
-        if len(w) >= MIN_PART + 1 and len(part) > len(w) + 2 and (part.startswith(w) or part.endswith(w)) and not w.isdigit():
+    if part in words.parts:
+        return True
+    for n in range(MIN_PART + 1, len(part) - 2):
+        if part[:n] in words.words or part[-n:] in words.words:
             return True
     return False
