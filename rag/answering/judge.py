@@ -186,7 +186,7 @@ class Judge:
             "typed": typed,
             "typed_focus": typed * in_context / total,
             "novel": novel,
-            "heading": 1.0 if _is_heading(text) else 0.0,
+            "heading": 1.0 if _is_heading(text) and not _metadata_kind(text) else 0.0,
             "asks": 1.0 if text.endswith("?") else 0.0,
             "rank": 1.0 / (1.0 + c.rank),
             "metadata": meta,

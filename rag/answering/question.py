@@ -72,6 +72,16 @@ _QUESTION_WORDS = frozenset(
     """.split()
 )
 
+# Words that only say "about the article itself"; a byline or date line answers them.
+_META_CUES = frozenset(
+    fold(w)
+    for w in """
+    wrote written write writer author authored published publish publication posted dated date outlet site website
+    newspaper magazine medium source appeared appear original
+    schrieb geschrieben verfasst verfasste autor autorin veroffentlicht erschienen publiziert datiert datum quelle
+    zeitung magazin medium originalquelle
+    """.split()
+)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)(?:er)?s?\b")
 _QUARTER = re.compile(r"\b(?:q([1-4])|([1-4])(?:st|nd|rd|th)? quarter|([1-4])\.\s?quartal|(first|second|third|fourth|erste[nm]?|zweite[nm]?|dritte[nm]?|vierte[nm]?) (?:quarter|quartal))\b", re.I)
 _ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "erste": "1", "zweite": "2", "dritte": "3", "vierte": "4"}
@@ -156,7 +166,10 @@ def analyze(question: str) -> QuestionAnalysis:
     numbers = [n for n in _NUMBER.findall(text) if n not in years and not re.fullmatch(r"[1-4]", n)]
     names = _names(text)
     units = _units(lowered)
-    focus = tuple(dict.fromkeys(w for w in _words(text) if w not in _QUESTION_WORDS and not _is_constraint(w, years, quarters)))
+    cues = _META_CUES if about else frozenset()
+    focus = tuple(dict.fromkeys(
+        w for w in _words(text) if w not in _QUESTION_WORDS and w not in cues and not _is_constraint(w, years, quarters)
+    ))
     return QuestionAnalysis(
         text=text,
         lang=language(text),
