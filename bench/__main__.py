@@ -36,7 +36,7 @@ from typing import Any
 from bench.measure import load_average, p50, peak_rss_mib, percentile, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+DEFAULT_QUESTIONS = ROOT / "eval" / "dev_questions.jsonl"
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 K = 5
 

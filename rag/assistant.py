@@ -130,35 +130,13 @@ class Assistant:
         if self.settings.llm:
             yield from self._llm().stream(question, history=history or [], k=k or self.settings.k)
             return
-        from rag.answering.extractive import extractive_answer
+        from rag.answer import extractive_answer
 
-        judged = self.search(question, k=k)
-        answer = extractive_answer(question, judged)
-        answer.timings_ms = {**judged.hits.timings_ms, "total": (time.perf_counter() - t0) * 1000}
+        hits = self.retriever.search(question, k=k or self.settings.k)
+        answer = extractive_answer(question, hits)
+        answer.timings_ms = {**hits.timings_ms, "total": (time.perf_counter() - t0) * 1000}
         yield answer.text
         yield answer
-
-    def search(self, question: str, *, k: int | None = None):
-        """Retrieve and judge: the ``k`` best passages and their sentences, judged
-        against ``question`` (an ``rag.answering.extractive.Judged``)."""
-        from rag.answering.extractive import judge_hits
-
-        hits = self.retriever.search(question)
-        return judge_hits(hits, k or self.settings.k, weights=self._weights())
-
-    def resolve(self, question: str, history: History | list[str] | None = None) -> str:
-        """The question as it stands alone, given the earlier turns."""
-        return question
-
-    def _weights(self):
-        import dataclasses
-
-        from rag.answering.judge import default_weights
-
-        weights = default_weights()
-        if self.settings.min_score is not None:
-            weights = dataclasses.replace(weights, threshold=self.settings.min_score, partly=self.settings.min_score / 2)
-        return weights
 
     def check_question(self, question: str) -> str:
         """Return the cleaned question or raise ``InvalidQuestionError``."""

@@ -1,4 +1,4 @@
-"""The ``rag`` command: ingest | ask | eval | fit-judge | ui | slack | bench."""
+"""The ``rag`` command: ingest | ask | eval | ui | slack | bench."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import sys
 from collections.abc import Sequence
 
 from rag.errors import RagError
-
-FIT_FILES = ("eval/qa_train.jsonl", "eval/calibration.jsonl")
 
 
 def _assistant(args: argparse.Namespace):
@@ -53,8 +51,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.mode == "generative" and "".join(pieces).strip() != answer.text.strip():
         # The draft streamed as the model wrote it; this is what survived the citation check.
         print("\nchecked answer:\n" + answer.text)
-    from rag.render import citation_lines
-
+    if answer.resolved_question and answer.resolved_question.strip() != question.strip():
+        print(f"note: understood as: {answer.resolved_question}", file=sys.stderr)
+    if answer.quote_language and answer.citations:
+        print(f"note: quoted from the {_LANGUAGES.get(answer.quote_language, answer.quote_language)} original",
+              file=sys.stderr)
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     for line in citation_lines(answer):
@@ -62,27 +63,44 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+_LANGUAGES = {"de": "German", "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch"}
+
+
+def citation_lines(answer, limit: int = 160) -> list[str]:
+    """One entry per citation: the article's name, then its file, lines and quote.
+
+    ``[1] Title — Outlet, 2025-07-18`` over ``    file:lines "quote"``; without a
+    title, ``[1] file:lines "quote"`` on one line.
+    """
+    from rag.render import short_quote
+
+    lines: list[str] = []
+    for c in answer.citations:
+        where = f'{c.file}:{c.lines} "{short_quote(c.quote, limit)}"'
+        if c.title:
+            lines += [f"[{c.n}] {c.label}", f"    {where}"]
+        else:
+            lines.append(f"[{c.n}] {where}")
+    return lines
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluate import evaluate_file, format_report
 
     bot = _assistant(args)
     report = evaluate_file(bot, args.file, k=args.k or 5)
+    if args.calibrate:
+        from rag.evaluate import suggest_threshold
+
+        threshold = suggest_threshold(report["rows"])
+        print(f"suggested RAG_MIN_SCORE={threshold} (now {bot.retriever.threshold})")
+        return 0
     if not args.json:
         print(format_report(report))
     else:
         for row in report["rows"]:
             print(json.dumps(row, ensure_ascii=False))
         print(json.dumps(report["summary"]))
-    return 0
-
-
-def cmd_fit_judge(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from rag.answering.fit import fit
-
-    bot = _assistant(args)
-    print(json.dumps(fit(bot, [Path(f) for f in args.files]), indent=2))
     return 0
 
 
@@ -125,11 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="one JSON row per question, then the summary last")
+    p.add_argument("--calibrate", action="store_true", help="print the gate threshold that best fits FILE")
     p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("fit-judge", help="refit the evidence judge's weights from question sets")
-    p.add_argument("files", nargs="*", default=list(FIT_FILES), help=f"JSONL question sets (default: {' '.join(FIT_FILES)})")
-    p.set_defaults(func=cmd_fit_judge)
 
     p = sub.add_parser("ui", help="open the chat page")
     p.add_argument("--host", help="default RAG_UI_HOST or 127.0.0.1")

@@ -16,9 +16,6 @@ Metrics (rates over the answerable questions unless said otherwise):
         against the files (``rag.citations.problems``).
     abstain_correct / false_abstain: counts of declined questions that should
         / shouldn't have been.
-    abstain_rate: share of the out-of-corpus questions declined.
-    turns: earlier questions of a conversation (a follow-up row); they are
-        asked first and passed as history.
     p50_ms: median wall time of ``Assistant.ask``.
 """
 
@@ -67,14 +64,12 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
     latencies = []
     depth = max(k, 5)
     for q in questions:
-        history = _history(bot, q.get("turns") or [], k)
         t0 = time.perf_counter()
-        answer = bot.ask(q["question"], k=k, history=history or None)
+        answer = bot.ask(q["question"], k=k)
         latencies.append((time.perf_counter() - t0) * 1000)
-        hits = bot.search(answer.resolved_question or q["question"], k=depth)
+        hits = bot.retriever.search(q["question"], k=depth)
         evidence = q.get("evidence") or []
         rank = next((i for i, p in enumerate(hits.passages, 1) if evidence and _has_any(p.text, evidence)), None)
-        gate = hits.best.score if hits.best else 0.0
         should_abstain = bool(q.get("abstain"))
         support = evidence + (q.get("answer") or [])
         passages = {p.id: p.text for p in answer.sources}
@@ -85,15 +80,13 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
                 "abstain_expected": should_abstain,
                 "abstained": answer.abstained,
                 "rank": rank,
-                "gate": round(gate, 4),
+                "gate": round(hits.gate_score, 4),
                 "correct": (not answer.abstained) and _has_any(answer.text, q.get("answer") or []),
                 "citations": len(answer.citations),
                 "precise_citations": sum(_has_any(passages.get(c.passage_id, ""), evidence) for c in answer.citations),
                 "precise_quotes": sum(_has_any(c.quote, support) for c in answer.citations),
                 "valid": not problems(answer, bot.settings.articles_dir) if answer.citations else True,
                 "answer": answer.text,
-                "resolved": answer.resolved_question,
-                "switch": bool(q.get("switch")),
                 "files": [c.file for c in answer.citations],
                 "ms": round(latencies[-1], 2),
             }
@@ -121,8 +114,6 @@ def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, A
         "citations_valid": round(sum(r["valid"] for r in rows) / max(len(rows), 1), 4),
         "abstain_correct": sum(1 for r in rows if r["abstain_expected"] and r["abstained"]),
         "false_abstain": sum(1 for r in answerable if r["abstained"]),
-        "abstain_rate": round(sum(1 for r in rows if r["abstain_expected"] and r["abstained"])
-                              / max(1, sum(1 for r in rows if r["abstain_expected"])), 4),
         "p50_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
     }
 
@@ -145,11 +136,19 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _history(bot, turns: list, k: int) -> list[dict[str, str]]:
-    """Earlier turns of a conversation row, asked in order, as chat history."""
-    history: list[dict[str, str]] = []
-    for turn in turns:
-        question = turn if isinstance(turn, str) else turn["question"]
-        answer = bot.ask(question, k=k, history=history or None)
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
-    return history
+def suggest_threshold(rows: list[dict[str, Any]]) -> float:
+    """The gate threshold that best separates answerable from out-of-corpus rows.
+
+    Picks the cut with the fewest errors (answerable below it plus
+    out-of-corpus above it), and among equals the middle of the widest gap.
+    """
+    scores = sorted({r["gate"] for r in rows})
+    cuts = [scores[0] - 0.01] + [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)] + [scores[-1] + 0.01]
+
+    def errors(cut: float) -> int:
+        return sum(1 for r in rows if (r["gate"] < cut) != r["abstain_expected"])
+
+    best = min(errors(c) for c in cuts)
+    candidates = [c for c in cuts if errors(c) == best]
+    gaps = [(min((abs(c - s) for s in scores), default=0), c) for c in candidates]
+    return round(max(gaps)[1], 4)

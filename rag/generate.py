@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from rag.assistant import Assistant
-    from rag.answering.extractive import Judged
+    from rag.retrieve import Hits
 
 log = logging.getLogger("rag.generate")
 
@@ -216,9 +216,9 @@ class LLMAnswerer:
             if standalone != question:
                 log.info("Follow-up %r rewritten as %r", question, standalone)
 
-        hits = self.assistant.search(standalone, k=k)
-        timings.update({f"retrieve_{key}": v for key, v in hits.hits.timings_ms.items()})
-        if not hits.answerable or not hits.passages or failure is not None:
+        hits = self.assistant.retriever.search(standalone, k=k)
+        timings.update({f"retrieve_{key}": v for key, v in hits.timings_ms.items()})
+        if hits.abstain or not hits.passages or failure is not None:
             # Out of scope (decline) or the model is down: no point in asking it.
             yield from self._extractive(question, standalone, hits, failure, timings, t0, streamed=False)
             return
@@ -284,9 +284,9 @@ class LLMAnswerer:
             timings_ms=timings,
         )
 
-    def extractive_answer(self, question: str, hits: Judged) -> Answer:
+    def extractive_answer(self, question: str, hits: Hits) -> Answer:
         """The extractive answer (or decline) used for fallbacks."""
-        from rag.answering.extractive import extractive_answer
+        from rag.answer import extractive_answer
 
         return extractive_answer(question, hits)
 
@@ -302,7 +302,7 @@ class LLMAnswerer:
         self,
         question: str,
         standalone: str,
-        hits: Judged,
+        hits: Hits,
         notice: str | None,
         timings: dict[str, float],
         t0: float,

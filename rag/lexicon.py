@@ -103,17 +103,6 @@ class Lexicon:
             self._load()
             return [w for w in dict.fromkeys(question_words) if w not in self._known]
 
-    def neighbours(self, known: list[str]) -> dict[str, list[tuple[str, float]]]:
-        """For corpus words, the other corpus terms nearest to them (an English word's German ones)."""
-        with self._lock:
-            self._load()
-            index = {w: i for i, w in enumerate(self._words)} if known else {}
-            rows = [index[w] for w in known if w in index]
-            if not rows:
-                return {}
-            vectors = self._matrix[rows]
-        return self._nearest([self._words[i] for i in rows], vectors @ self._matrix.T)
-
     def translate(self, unknown: list[str], vectors: np.ndarray) -> dict[str, list[tuple[str, float]]]:
         """For each unknown word, the corpus terms (stemmed) it most likely means.
 
@@ -129,19 +118,15 @@ class Lexicon:
             if not len(self._words) or not unknown:
                 return {}
             sims = vectors @ self._matrix.T
-        return self._nearest(unknown, sims)
-
-    def _nearest(self, words_: list[str], sims: np.ndarray) -> dict[str, list[tuple[str, float]]]:
         out: dict[str, list[tuple[str, float]]] = {}
-        for row, word in zip(sims, words_, strict=True):
-            own = term_of(word)
+        for row, word in zip(sims, unknown, strict=True):
             top = np.argsort(-row)[: MAX_ALTERNATIVES * 3]
             alts: list[tuple[str, float]] = []
             for i in top:
                 if row[i] < MIN_SIMILARITY:
                     break
                 term = self._stems[i]
-                if term != own and term not in (t for t, _ in alts):
+                if term not in (t for t, _ in alts):
                     alts.append((term, float(row[i])))
                 if len(alts) == MAX_ALTERNATIVES:
                     break

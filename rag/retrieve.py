@@ -1,9 +1,9 @@
-"""Question -> candidate passages and their sentences.
+"""Question -> ranked passages and candidate sentences, and the "not covered" gate.
 
 Three rankings are fused with reciprocal-rank fusion: chunk vectors, the best
 sentence vector inside each chunk (fine-grained, good for factoid questions),
-and BM25 over chunk text (names, numbers, rare words). The evidence judge
-(``rag.answering``) then reranks the pool and decides whether anything answers.
+and BM25 over chunk text (names, numbers, rare words). The gate looks at how
+well the best single sentence matches the question, in meaning and in words.
 """
 
 from __future__ import annotations
@@ -21,13 +21,18 @@ from rag.config import Settings
 from rag.embeddings import NamedEmbeddings, embed_queries
 from rag.keyword import BM25, Concepts
 from rag.lexicon import Lexicon, term_of, words
-from rag.text import fold, terms
+from rag.scoring import answer_score
+from rag.text import terms
 from rag.store import PassageIndex
 from rag.types import Passage
 
 RRF_K = 60
 RECHECK_SECONDS = 5.0
 
+# The gate compares the best sentence's answer score with this. Calibrated with
+# `rag eval --calibrate` on the dev questions plus eval/calibration.jsonl.
+DEFAULT_MIN_SCORE = {"use-multilingual-v3": 0.25}
+FALLBACK_MIN_SCORE = 0.30
 FILE_WEIGHT = 0.5
 RERANK_DEPTH = 15
 RRF_WEIGHT = 3.0
@@ -42,8 +47,11 @@ class SentenceHit:
     char_start: int
     char_end: int
     similarity: float
+    lexical: float
+    score: float
+    """``rag.scoring.answer_score``: how well this sentence answers the question."""
     rank: int = 0
-    """Position of its passage in the fused ranking."""
+    """Position of its passage in the results."""
 
     @property
     def text(self) -> str:
@@ -53,17 +61,14 @@ class SentenceHit:
 
 @dataclass
 class Hits:
-    """What retrieval found for one question: a pool of passages, best fused first."""
+    """What retrieval found for one question."""
 
     question: str
     passages: list[Passage]
     sentences: list[SentenceHit]
-    fused: dict[str, float] = field(default_factory=dict)
-    """Each passage's fused (RRF) score."""
-    translations: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
-    """Corpus terms for the question's words the corpus never uses (folded word -> (term, sureness))."""
-    idf: Callable[[str], float | None] = lambda term: None
-    max_idf: float = 10.0
+    abstain: bool
+    gate_score: float
+    threshold: float
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -74,14 +79,19 @@ class Retriever:
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
+        self.threshold = (
+            settings.min_score
+            if settings.min_score is not None
+            else DEFAULT_MIN_SCORE.get(embeddings.model_id, FALLBACK_MIN_SCORE)
+        )
         self._bm25: BM25 | None = None
         self._file_bm25: BM25 = BM25([], [])
         self._chunk_file: dict[str, str] = {}
         self._vectors = _Cache()
         self._lexicon: Lexicon | None = None
         self._chunk_cache = _Cache()
-        self._near_cache = _Cache()
         self._word_vectors = _Cache()
+        self._term_cache = _Cache()
         self._sentence_count = 0
         self._bm25_count = -1
         self._bm25_version: tuple = ()
@@ -130,22 +140,21 @@ class Retriever:
                 self._sentence_count = self.index.sentences.count()
             return self._bm25
 
-    def search(self, question: str, depth: int = RERANK_DEPTH) -> Hits:
-        """The ``depth`` best fused passages for ``question``, with their sentences."""
+    def search(self, question: str, k: int | None = None) -> Hits:
+        """Top ``k`` passages for ``question`` with their sentences scored."""
+        k = k or self.settings.k
         t = {"start": time.perf_counter()}
         bm25 = self.keyword_index()
-        question_words = sorted(words(question), key=question.lower().find)
-        unknown = self.lexicon.unknown(question_words)
+        unknown = self.lexicon.unknown(sorted(words(question), key=question.lower().find))
         qvec, word_vectors = self._embed(question, unknown)
         t["embed"] = time.perf_counter()
         total = self._bm25_count
         if total == 0:
-            return Hits(question, [], [], timings_ms=_ms(t))
-        translations = self.lexicon.translate(unknown, word_vectors)
-        concepts = self._concepts(question, translations)
-        wide = min(total, max(20, 4 * depth))
+            return Hits(question, [], [], True, 0.0, self.threshold, _ms(t))
+        concepts = self._concepts(question, self.lexicon.translate(unknown, word_vectors))
+        wide = min(total, max(20, 4 * k))
         dense = self.index.query_chunks(qvec, wide)
-        sentence_hits = self.index.query_sentences(qvec, max(1, min(self._sentence_count, max(30, 6 * depth))))
+        sentence_hits = self.index.query_sentences(qvec, max(1, min(self._sentence_count, max(30, 6 * k))))
         t["dense"] = time.perf_counter()
         keyword = bm25.search(concepts, wide)
         t["keyword"] = time.perf_counter()
@@ -169,40 +178,54 @@ class Retriever:
             r = file_rank.get(self._chunk_file.get(cid, ""))
             if r is not None:
                 fused[cid] += FILE_WEIGHT / (RRF_K + r + 1)
-        pool = sorted(fused, key=fused.__getitem__, reverse=True)[:depth]
+        pool = sorted(fused, key=fused.__getitem__, reverse=True)[: max(RERANK_DEPTH, k)]
         stored = self._chunks(pool)
         t["fetch"] = time.perf_counter()
-        chunks = [stored[c] for c in pool if c in stored]
-        sentences = self._sentences(qvec, chunks)
-        t["sentences"] = time.perf_counter()
-        idf = bm25.idf
+
+        # Rerank by each passage's best-answering sentence, with the fused rank as a prior.
+        scored = self._score_sentences(question, concepts, qvec, [stored[c] for c in pool if c in stored], bm25)
+        best: dict[str, float] = {}
+        for sh in scored:
+            best[sh.passage.id] = max(best.get(sh.passage.id, -1.0), sh.score)
+        top_fused = max(fused.values())
+        final = {c: best.get(c, -1.0) + RRF_WEIGHT * (fused[c] - top_fused) for c in best}
+        top = sorted(final, key=final.__getitem__, reverse=True)[:k]
+        position = {c: i for i, c in enumerate(top)}
+        passages = [_with_score(stored[c].passage, final[c]) for c in top]
+        by_id = {p.id: p for p in passages}
+        sentences = [
+            SentenceHit(by_id[sh.passage.id], sh.char_start, sh.char_end, sh.similarity, sh.lexical, sh.score,
+                        position[sh.passage.id])
+            for sh in scored
+            if sh.passage.id in position
+        ]
+        t["rerank"] = time.perf_counter()
+        gate = max((sh.score for sh in sentences), default=0.0)
         return Hits(
             question=question,
-            passages=[_with_score(c.passage, fused[c.passage.id]) for c in chunks],
+            passages=passages,
             sentences=sentences,
-            fused={c.passage.id: fused[c.passage.id] for c in chunks},
-            translations={
-                fold(w): tuple(alts)
-                for w, alts in {**self._neighbours(question_words, unknown), **translations}.items()
-            },
-            idf=idf.get,
-            max_idf=bm25.unseen_idf,
+            abstain=gate < self.threshold,
+            gate_score=gate,
+            threshold=self.threshold,
             timings_ms=_ms(t),
         )
 
-    def _neighbours(self, question_words: list[str], unknown: list[str]) -> dict[str, list[tuple[str, float]]]:
-        """Corpus words near the question's own corpus words, cached: the same words give the same."""
-        known = [w for w in question_words if w not in set(unknown)]
-        return self._near_cache.get_many(known, lambda missing: {w: self.lexicon.neighbours([w]).get(w, []) for w in missing})
-
-    def _sentences(self, qvec: np.ndarray, chunks: list) -> list[SentenceHit]:
-        keys = [(rank, c, f"{c.passage.id}:{i}", span) for rank, c in enumerate(chunks) for i, span in enumerate(c.sentences)]
-        vectors = self._sentence_vectors([key for _, _, key, _ in keys])
+    def _score_sentences(
+        self, question: str, concepts: Concepts, qvec: np.ndarray, chunks: list, bm25: BM25
+    ) -> list[SentenceHit]:
+        keys = [(c, f"{c.passage.id}:{i}", span) for c in chunks for i, span in enumerate(c.sentences)]
+        vectors = self._sentence_vectors([key for _, key, _ in keys])
         out = []
-        for rank, c, key, (s, e) in keys:
+        for c, key, (s, e) in keys:
             vec = vectors.get(key)
-            if vec is not None:
-                out.append(SentenceHit(c.passage, s, e, float(vec @ qvec), rank))
+            if vec is None:
+                continue
+            p = c.passage
+            text = p.text[s - p.char_start : e - p.char_start]
+            sim = float(vec @ qvec)
+            lexical = bm25.coverage(concepts, self._terms(key, text))
+            out.append(SentenceHit(p, s, e, sim, lexical, answer_score(question, text, sim, lexical)))
         return out
 
     def _embed(self, question: str, unknown: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -227,6 +250,9 @@ class Retriever:
 
     def _sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
         return self._vectors.get_many(keys, self.index.sentence_vectors)
+
+    def _terms(self, key: str, text: str) -> frozenset[str]:
+        return self._term_cache.get_many([key], lambda _: {key: frozenset(terms(text))})[key]
 
 
 class _Cache:

@@ -63,6 +63,14 @@ class FakeHits:
     sentences: list[Any] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=lambda: {"total": 1.0})
 
+    @property
+    def answerable(self) -> bool:
+        return not self.abstain
+
+    @property
+    def hits(self) -> FakeHits:
+        return self
+
 
 class FakeRetriever:
     def __init__(self, items: list[Passage], abstain: bool = False) -> None:
@@ -85,9 +93,12 @@ class FakeAssistant:
         self.retriever = FakeRetriever(passages() if items is None else items, abstain)
         self.embeddings = HashEmbeddings()
 
+    def search(self, question: str, *, k: int | None = None) -> FakeHits:
+        return self.retriever.search(question, k=k)
+
 
 def fake_extractive(question: str, hits: Any) -> Answer:
-    """Stands in for ``rag.answer.extractive_answer``: quotes the first passage."""
+    """Stands in for ``rag.answering.extractive.extractive_answer``: quotes the first passage."""
     if hits.abstain or not hits.passages:
         return Answer(question=question, text="The articles don't cover this question.", abstained=True)
     p = hits.passages[0]

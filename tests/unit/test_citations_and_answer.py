@@ -1,3 +1,5 @@
+import dataclasses
+
 from rag.answer import extractive_answer, language
 from rag.citations import cite, markers, problems
 from rag.retrieve import Hits, SentenceHit
@@ -36,6 +38,21 @@ def test_extractive_answer_quotes_best_sentence_with_marker(tmp_path):
     assert problems(answer, tmp_path) == []
 
 
+def test_a_typed_question_gets_the_value_first_normalised_and_located(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    p = passage()
+    hits = Hits("Wie viel Prozent Wachstum gab es?", [p],
+                [sentence(p, "Erster Satz hier.", 0.2), sentence(p, "Dritte Zeile mit 10 Prozent Wachstum.", 0.6)],
+                abstain=False, gate_score=0.6, threshold=0.25)
+    answer = extractive_answer(hits.question, hits)
+    assert answer.text == "10% — Dritte Zeile mit 10 Prozent Wachstum. [1]"
+    assert (answer.span.text, answer.span.normalized, answer.span.kind, answer.span.n) == ("10 Prozent", "10%", "number", 1)
+    assert TEXT[answer.span.char_start : answer.span.char_end] == "10 Prozent"
+    assert problems(answer, tmp_path) == []
+    english = extractive_answer("How much did it grow, in percent?", hits)
+    assert english.span.normalized == "10%"
+
+
 def test_second_quote_only_when_nearly_as_good_and_different():
     p = passage()
     hits = Hits("q", [p], [sentence(p, "Erster Satz hier.", 0.50), sentence(p, "Zweiter Satz dort.", 0.49),
@@ -62,7 +79,7 @@ def test_language_guess():
 def test_problems_finds_bad_markers_and_quotes(tmp_path):
     (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
     good = cite(1, passage(), TEXT.index("Erster"), TEXT.index("Erster") + 17, 0.5)
-    forged = good.__class__(**{**good.to_dict(), "n": 2, "quote": "Etwas anderes"})
+    forged = dataclasses.replace(good, n=2, quote="Etwas anderes")
     answer = Answer("q", "Erster Satz hier. [1] [3]", citations=[good, forged])
     found = problems(answer, tmp_path)
     assert any("[3]" in f for f in found)

@@ -1,0 +1,115 @@
+"""The extractive answerer: quote the sentences that answer, and cite them."""
+
+from __future__ import annotations
+
+import re
+
+from rag.answering import spans
+from rag.answering.question import analyze
+from rag.citations import cite
+from rag.retrieve import Hits, SentenceHit
+from rag.text import STOPWORDS, fold, terms
+from rag.types import Answer, AnswerSpan
+
+MAX_QUOTES = 2
+SECOND_QUOTE_RATIO = 0.92
+CONTINUATION_SENTENCES = 4
+CONTINUATION_CHARS = 400
+
+DECLINE = {
+    "en": "The articles don't cover this question.",
+    "de": "Dazu steht nichts in den Artikeln.",
+}
+
+_GERMAN_HINTS = re.compile(r"[äöüß]|\b(der|die|das|und|ist|wie|wann|wer|was|welche[rsn]?|warum|nicht|wurde|ein|eine)\b", re.I)
+_ENGLISH_HINTS = re.compile(r"\b(the|and|is|how|when|who|what|which|why|did|does|was|were|of|a|an)\b", re.I)
+
+
+def language(text: str) -> str:
+    """``"de"`` or ``"en"``, by a count of telltale words; English when unsure."""
+    return "de" if len(_GERMAN_HINTS.findall(text)) > len(_ENGLISH_HINTS.findall(text)) else "en"
+
+
+def decline(question: str) -> Answer:
+    """The short "not in the articles" answer, with no citations."""
+    return Answer(question=question, text=DECLINE[language(question)], abstained=True, sources=[])
+
+
+def extractive_answer(question: str, hits: Hits) -> Answer:
+    """Quote the best one or two sentences from the retrieved passages.
+
+    A second sentence is added only when it scores nearly as well as the best
+    and says something the first doesn't.
+    """
+    if hits.abstain or not hits.sentences:
+        return decline(question)
+    def score(s: SentenceHit) -> float:
+        return s.score - 0.005 * s.rank
+
+    ranked = sorted(hits.sentences, key=score, reverse=True)
+    chosen = [ranked[0]]
+    best = score(ranked[0])
+    for s in ranked[1:]:
+        if len(chosen) >= MAX_QUOTES or score(s) < best * SECOND_QUOTE_RATIO:
+            break
+        if not any(_similar(s.text, c.text) for c in chosen):
+            chosen.append(s)
+    chosen.sort(key=lambda s: (s.rank, s.char_start))
+    spans = [(s, _continued_end(s, hits.sentences)) for s in chosen]
+    citations = [cite(n, s.passage, s.char_start, end, score(s)) for n, (s, end) in enumerate(spans, 1)]
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    span = answer_span(question, ranked[0], chosen)
+    if span is not None:
+        text = f"{span.normalized} — {text}"
+    quoted = language(" ".join(c.quote for c in citations))
+    return Answer(
+        question=question,
+        text=text,
+        citations=citations,
+        sources=hits.passages,
+        abstained=False,
+        span=span,
+        quote_language=quoted if quoted != language(question) else None,
+    )
+
+
+def answer_span(question: str, lead: SentenceHit, chosen: list[SentenceHit]) -> AnswerSpan | None:
+    """The value a typed question asks for (a number, date, name) inside the best sentence.
+
+    Values the question already holds don't count; of several, the one nearest
+    the question's own words is taken.
+    """
+    q = analyze(question)
+    if not q.typed:
+        return None
+    asked = fold(question)
+    found = [s for s in spans.find(lead.text, q.kind) if fold(s.text) not in asked and fold(s.normalized) not in asked]
+    if not found:
+        return None
+    folded = fold(lead.text)
+    anchors = [m for t in q.focus if (m := folded.find(t[:5])) >= 0]
+    best = min(found, key=lambda s: min((abs((s.start + s.end) / 2 - a) for a in anchors), default=s.start))
+    n = next(i for i, s in enumerate(chosen, 1) if s is lead)
+    return AnswerSpan(best.text, best.normalized, best.kind, n, lead.char_start + best.start, lead.char_start + best.end)
+
+
+def _continued_end(s: SentenceHit, sentences: list[SentenceHit]) -> int:
+    """Where a quote should end: a sentence that ends with ":" runs on into the
+    lines it introduces (a list, a quote), within the same passage."""
+    end = s.char_end
+    if not s.text.rstrip().endswith(":"):
+        return end
+    following = sorted((x for x in sentences if x.passage.id == s.passage.id and x.char_start >= end),
+                       key=lambda x: x.char_start)
+    for x in following[:CONTINUATION_SENTENCES]:
+        if x.char_end - s.char_start > CONTINUATION_CHARS:
+            break
+        end = x.char_end
+    return end
+
+
+def _similar(a: str, b: str) -> bool:
+    ta, tb = set(terms(a)) - STOPWORDS, set(terms(b)) - STOPWORDS
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) > 0.6

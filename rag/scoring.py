@@ -1,0 +1,63 @@
+"""How well one sentence answers a question.
+
+Shared by retrieval (to rerank passages by their best sentence) and the
+extractive answerer (to choose what to quote), so the top source and the
+quoted sentence agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_WORDS = 5
+LEXICAL_WEIGHT = 0.25
+
+_NUMERIC_Q = re.compile(
+    r"\b(how (much|many|long|large|big|high|fast|often|old)|what (share|percentage|proportion|fraction|number|amount)"
+    r"|by how much|wie ?viele?|wie (lange|hoch|groß|oft|schnell|alt)|welche[rnms]? anteil|wieviel|anzahl)\b",
+    re.I,
+)
+_WHEN_Q = re.compile(r"\b(when|what year|which year|since when|wann|welchem jahr|seit wann)\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn\w*|elf|zwölf|hundert|tausend|hälfte|drittel|viertel"
+    r"|doppelt\w*|halbiert|million\w*|milliard\w*)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)(er)?\b|\b(januar|februar|märz|april|mai|juni|juli|august|september|oktober"
+    r"|november|dezember)\b",
+    re.I,
+)
+_SOURCE_LINE = re.compile(
+    r"https?://|www\.|\.(de|net|com|org|ai)\b\s+[–-]"
+    r"|^(veröffentlicht|published|autor|author|quelle|source|bild|foto|photo|credit)\b[^.]{0,40}:",
+    re.I,
+)
+
+
+def answer_score(question: str, text: str, similarity: float, lexical: float) -> float:
+    """How well a sentence answers: meaning and word overlap, fitting the
+    question's type (a number, a date), minus headings, questions and links."""
+    text = text.strip()
+    score = similarity + LEXICAL_WEIGHT * lexical
+    if _NUMERIC_Q.search(question) and _NUMBER.search(text):
+        score += 0.08
+    if _WHEN_Q.search(question) and _DATE.search(text):
+        score += 0.10
+    if is_heading(text):
+        score -= 0.12
+    if text.endswith("?"):
+        score -= 0.15
+    if _SOURCE_LINE.search(text):
+        score -= 0.10
+    return score
+
+
+def is_heading(text: str) -> bool:
+    """A title, caption or byline: short, no closing punctuation and no figures."""
+    words = len(text.split())
+    if words < MIN_WORDS and not re.search(r"\d", text):
+        return True
+    if text.startswith("|") or re.search(r"\d", text):
+        return False
+    return words < 12 and not re.search(r"[.!:;\"“”»)]$", text)

@@ -1,0 +1,66 @@
+from pathlib import Path
+
+from rag.answering.question import analyze
+from rag.answering.spans import find
+from ingest.metadata import extract, iso_date
+
+ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
+
+
+def test_metadata_of_the_bundled_articles():
+    meta = {f.name[:3]: extract(f.read_text(encoding="utf-8")) for f in sorted(ARTICLES.glob("*.txt"))}
+    assert meta["001"].title == "Netflix integriert GenAI erstmals in eigene Produktionen"
+    assert (meta["001"].author, meta["001"].outlet, meta["001"].published) == ("Ivan Mehta", "TechCrunch", "2025-07-18")
+    assert meta["003"].published == "2025-07-18"
+    # A teaser of another article ("Microsoft verleiht Copilot …") and its date are not this article's.
+    assert meta["004"].title == "Netflix hat Milliarden in künstliche Intelligenz investiert"
+    assert meta["004"].published == ""
+    assert all(m.title for m in meta.values())
+
+
+def test_metadata_from_front_matter_and_html_head():
+    front = extract("---\ntitle: Hallo Welt\nsite: Spiegel\ndate: 2024-03-05\n---\nText hier.")
+    assert (front.title, front.outlet, front.published) == ("Hallo Welt", "Spiegel", "2024-03-05")
+    head = ('<html><head><title>Ein Titel</title><meta property="og:site_name" content="BBC">'
+            '<meta name="author" content="Jane Doe"><meta property="article:published_time" content="2025-07-18T10:00">'
+            "</head></html>")
+    html = extract("Ein Titel\nText.", markup=head)
+    assert (html.title, html.outlet, html.author, html.published) == ("Ein Titel", "BBC", "Jane Doe", "2025-07-18")
+
+
+def test_iso_dates_in_german_and_english_forms():
+    assert iso_date("Veröffentlicht am: 18. Juli 2025") == "2025-07-18"
+    assert iso_date("18.07.2025, 18:21") == "2025-07-18"
+    assert iso_date("July 18, 2025") == "2025-07-18"
+    assert iso_date("kein Datum") == ""
+
+
+def test_spans_are_normalised_to_read_in_any_language():
+    def norm(text, kind):
+        return [s.normalized for s in find(text, kind)]
+
+    assert norm("zehnmal schneller, in 10‑mal kürzerer Zeit", "number") == ["10×", "10×"]
+    assert norm("mit 3,13 Milliarden USD Gewinn", "number") == ["$3.13 billion"]
+    assert norm("62.000 Jobs und 1⁄3 davon", "number") == ["62,000", "1/3"]
+    assert norm("zehn Prozent besser", "number") == ["10%"]
+    assert norm("der zehnmonatige Streik", "duration") == ["10 months"]
+    assert norm("Veröffentlicht am: 18. Juli 2025", "date") == ["2025-07-18"]
+    assert norm("aus den späten 1950er Jahren, 1977 verhaftet", "date") == ["1950s", "1977"]
+    assert norm("Laut Netflix-Co-CEO Ted Sarandos sei", "person") == ["Ted Sarandos"]
+    assert norm("Sein Schöpfer Héctor Germán Oesterheld, der", "person") == ["Héctor Germán Oesterheld"]
+
+
+def test_question_analysis_in_english_and_german():
+    q = analyze("What was Netflix's revenue in Q3 2025?")
+    assert (q.kind, q.lang, q.years, q.quarters) == ("number", "en", ("2025",), ("q3",))
+    assert "netflix" in q.focus and "revenue" in q.focus and "Netflix" in q.names
+    assert analyze("Wann wurde Oesterheld verhaftet?").kind == "date"
+    assert analyze("Wann wurde Oesterheld verhaftet?").lang == "de"
+    assert analyze("How long did the video game strike last?").kind == "duration"
+    assert analyze("Who is the CFO of Netflix?").kind == "person"
+    assert analyze("Welche Berufe sind besonders gefährdet?").kind == "list"
+    assert analyze("Is Sora limited to 1080p?").kind == "yesno"
+    assert analyze("Warum ist die Szene wichtig?").kind == "reason"
+    author = analyze("Who wrote the TechCrunch article?")
+    assert (author.kind, author.about) == ("person", "author") and "wrote" not in author.focus
+    assert analyze("When was the TechCrunch article published?").about == "date"
