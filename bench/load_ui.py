@@ -49,11 +49,14 @@ def run_load(
         auth: ``(user, password)`` when the page has basic auth.
 
     Returns:
-        ``latencies_ms`` (successful requests), ``errors`` (messages) and ``wall_s``.
+        ``latencies_ms`` (successful requests), ``engine_ms`` (the engine's own time per
+        answer, from its ``timings_ms``), ``errors`` (messages), ``wall_s`` and ``cpu_s``
+        (this process' CPU time: the clients', and the page's when it runs in-process).
     """
     from gradio_client import Client
 
     latencies: list[float] = []
+    engine: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(users)
@@ -83,11 +86,20 @@ def run_load(
                 continue
             with lock:
                 latencies.append((time.perf_counter() - t0) * 1000)
+                total = (answer.get("timings_ms") or {}).get("total")
+                if isinstance(total, (int, float)):
+                    engine.append(float(total))
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=users) as pool:
         list(pool.map(user, range(users)))
-    return {"latencies_ms": latencies, "errors": errors, "wall_s": time.perf_counter() - t0}
+    return {
+        "latencies_ms": latencies,
+        "engine_ms": engine,
+        "errors": errors,
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - cpu0,
+    }
 
 
 def _start_local() -> tuple[object, str, tuple[str, str] | None]:
@@ -139,6 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"latency ms: p50={percentile(lat, 50):.0f} p95={percentile(lat, 95):.0f} "
             f"mean={statistics.fmean(lat):.0f} max={max(lat):.0f}"
         )
+    eng: list[float] = result["engine_ms"]  # type: ignore[assignment]
+    if eng:
+        print(f"engine ms (inside the answer): p50={percentile(eng, 50):.0f} p95={percentile(eng, 95):.0f}")
+    where = "clients" if args.url else "clients and page"
+    per_request = result["cpu_s"] * 1000 / max(1, total)  # type: ignore[operator]
+    print(f"cpu={result['cpu_s']:.1f}s in this process ({where}), {per_request:.0f} ms/request")
     for message in errors[:5]:
         print(f"error: {message}")
     return 1 if errors else 0

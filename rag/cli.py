@@ -54,34 +54,43 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.resolved_question and answer.resolved_question.strip() != question.strip():
         print(f"note: understood as: {answer.resolved_question}", file=sys.stderr)
     if answer.quote_language and answer.citations:
-        print(f"note: quoted from the {_LANGUAGES.get(answer.quote_language, answer.quote_language)} original",
-              file=sys.stderr)
+        language = _LANGUAGES.get(answer.quote_language, answer.quote_language)
+        print(f"note: quoted from the {language} original", file=sys.stderr)
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
-    for line in citation_lines(answer):
+    for line in citation_lines(answer, dim=_dim()):
         print(line)
     return 0
 
 
-_LANGUAGES = {"de": "German", "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch"}
+_LANGUAGES = {
+    "de": "German", "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch",
+}
 
 
-def citation_lines(answer, limit: int = 160) -> list[str]:
-    """One entry per citation: the article's name, then its file, lines and quote.
+def citation_lines(answer, limit: int = 160, *, dim: bool = False) -> list[str]:
+    """One line per citation: the article's name, then its file and lines, then the quote.
 
-    ``[1] Title — Outlet, 2025-07-18`` over ``    file:lines "quote"``; without a
-    title, ``[1] file:lines "quote"`` on one line.
+    ``[1] Title — Outlet, 2025-07-18 · file:lines "quote"``; without a title,
+    ``[1] file:lines "quote"``. ``dim`` greys the file and lines (for a terminal).
     """
     from rag.render import short_quote
 
     lines: list[str] = []
     for c in answer.citations:
-        where = f'{c.file}:{c.lines} "{short_quote(c.quote, limit)}"'
-        if c.title:
-            lines += [f"[{c.n}] {c.label}", f"    {where}"]
-        else:
-            lines.append(f"[{c.n}] {where}")
+        where = f"{c.file}:{c.lines}"
+        if dim:
+            where = f"\033[2m{where}\033[0m"
+        quote = f'"{short_quote(c.quote, limit)}"'
+        lines.append(f"[{c.n}] {c.label} · {where} {quote}" if c.title else f"[{c.n}] {where} {quote}")
     return lines
+
+
+def _dim() -> bool:
+    """Grey text only on a terminal that wants colour."""
+    import os
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
-from rag.errors import MissingDependencyError, RagError
+from rag.errors import InvalidQuestionError, MissingDependencyError, RagError
 from ui.feedback import FeedbackStore
-from ui.html import escape_text, render_answer, render_error, render_sources, render_streaming
+from ui.html import escape_text, render_answer, render_error, render_hint, render_sources, render_streaming
 
 try:
     import gradio as gr
@@ -32,40 +32,122 @@ log = logging.getLogger("rag.ui")
 
 EXAMPLES = [
     "How much faster was the AI scene?",
-    "Wie viel schneller wurde die KI-Szene produziert?",
-    "Which series used generative AI for a final scene?",
-    "What did Ted Sarandos say about AI?",
+    "Wann wurde Oesterheld verhaftet?",
+    "Und was geschah mit seinen Töchtern?",
+    "Who won the 2022 football World Cup?",
 ]
-ENGINE_CONCURRENCY = 2
-"""Questions answered at once; more wait in Gradio's queue (the work is CPU-bound)."""
+"""What the page offers to ask: English, German, a follow-up (to the German one), and one the
+articles don't cover. Each was checked against the real engine (tests/integration/test_page_trust.py):
+a right, cited answer that says something on its own, or a plain "not covered"."""
+ENGINE_CONCURRENCY = 16
+"""Questions answered at once (page and API share the slots); more wait in Gradio's queue.
+
+The engine is safe to call from many threads: loading is behind its lock, the
+embedding model, the lexicon and the keyword index lock themselves, and the
+rest of retrieval reads. Extractive answers are CPU-bound (the GIL runs one at
+a time, so more slots don't add throughput); answers from a chat model mostly
+wait on it, and those gain from every slot. 16 of Gradio's ``WORKER_THREADS``
+leave the rest for the page's unqueued handlers (showing the question at once).
+"""
+WORKER_THREADS = 40
 HISTORY_TURNS = 3
 MAX_TURNS = 50
 UNEXPECTED_ERROR = "Sorry, something went wrong while answering. The error was logged; please try again."
 
+# Colours come from the theme's variables, which Gradio switches with the
+# browser's colour scheme; the theme below sets them so that every text keeps
+# a contrast of at least 4.5:1 in light and dark (tests/integration/test_page_trust.py).
 CSS = """
 .rag-answer { line-height: 1.55; }
+.rag-answer .rag-understood, .rag-answer .rag-lang, .rag-answer .rag-notice {
+  font-size: .85em; color: var(--body-text-color-subdued); margin: .15em 0 .35em; }
+.rag-answer .rag-notice { font-style: italic; margin-top: .5em; }
+.rag-answer .rag-lang { margin-top: .4em; }
+.rag-answer .rag-span { margin-bottom: .3em; }
+.rag-answer .rag-span-value { font-size: 1.25em; font-weight: 700; color: var(--body-text-color); }
 .rag-answer .rag-declined { font-weight: 600; margin-bottom: .35em; }
-.rag-answer .rag-notice { font-size: .85em; font-style: italic; opacity: .8; margin-top: .5em; }
-.rag-answer .rag-cites { font-size: .82em; margin-top: .6em; display: flex; flex-wrap: wrap; gap: .3em .8em; }
-.rag-cursor { opacity: .6; }
-#rag-chat a.cite { cursor: pointer; color: var(--color-accent, #ea580c); font-weight: 600; text-decoration: none;
-                  border-radius: 4px; padding: 0 .15em; }
-#rag-chat a.cite:hover, #rag-chat a.cite:focus { background: var(--color-accent-soft, #fff7ed); text-decoration: underline; }
-.rag-error { color: var(--error-text-color, #b91c1c); }
+.rag-answer .rag-cites { font-size: .85em; margin-top: .6em; display: flex; flex-direction: column;
+                         gap: .25em; }
+.rag-answer .cite-title { font-weight: 500; }
+.rag-answer .cite-loc { font-size: .88em; font-weight: 400; color: var(--body-text-color-subdued);
+                        font-family: var(--font-mono, monospace); margin-left: .25em; white-space: nowrap; }
+.rag-cursor { color: var(--body-text-color-subdued); }
+#rag-chat a.cite { cursor: pointer; color: var(--link-text-color); font-weight: 600; text-decoration: none;
+                   border-radius: 4px; padding: 0 .15em; }
+#rag-chat a.cite:hover, #rag-chat a.cite:focus-visible { background: var(--color-accent-soft);
+                   color: var(--link-text-color-hover); text-decoration: underline; }
+.rag-error { color: var(--error-text-color); }
+.rag-error.rag-hint { color: var(--body-text-color); }
 #rag-sources { display: flex; flex-direction: column; gap: .6em; }
-#rag-sources .src-question { font-size: .85em; opacity: .75; margin-bottom: .4em; }
-#rag-sources .src-empty, #rag-sources .src-none { opacity: .75; font-size: .9em; }
-#rag-sources .src-card { border: 1px solid var(--border-color-primary, #e5e7eb); border-radius: 8px;
-                         padding: .45em .7em; margin-bottom: .5em; background: var(--block-background-fill, #fff); }
-#rag-sources .src-card.active { border-color: var(--color-accent, #ea580c);
-                                box-shadow: 0 0 0 2px var(--color-accent-soft, #fed7aa); }
-#rag-sources summary { cursor: pointer; font-size: .9em; }
+#rag-sources .src-question { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .4em; }
+#rag-sources .src-empty, #rag-sources .src-none { color: var(--body-text-color-subdued); font-size: .9em; }
+#rag-sources .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
+                         padding: .45em .7em; margin-bottom: .5em; background: var(--block-background-fill); }
+#rag-sources .src-card.active { border-color: var(--color-accent);
+                                box-shadow: 0 0 0 2px var(--color-accent-soft); }
+#rag-sources summary { cursor: pointer; font-size: .9em; color: var(--body-text-color); }
 #rag-sources .src-n { font-weight: 700; }
-#rag-sources .src-file { font-family: var(--font-mono, monospace); font-size: .92em; }
-#rag-sources .src-lines { opacity: .7; }
+#rag-sources .src-title { font-weight: 600; }
+#rag-sources .src-meta, .rag-answer .src-meta { white-space: nowrap; font-weight: 400; }
+#rag-sources .src-loc { font-size: .85em; color: var(--body-text-color-subdued); }
+#rag-sources .src-title + .src-loc { display: block; margin: .1em 0 0 1.6em; }
+#rag-sources .src-file { font-family: var(--font-mono, monospace); }
 #rag-sources .src-passage { margin-top: .5em; max-height: 20em; overflow-y: auto; font-size: .9em;
-                            line-height: 1.55; white-space: normal; }
-#rag-sources mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 3px; }
+                            line-height: 1.55; white-space: normal; color: var(--body-text-color); }
+/* The highlighted quote: a stronger tint than --color-accent-soft where the page is light. */
+#rag-sources { --rag-mark-background: var(--primary-200); }
+.dark #rag-sources { --rag-mark-background: var(--color-accent-soft); }
+#rag-sources mark { background: var(--rag-mark-background); color: var(--body-text-color);
+                    padding: .05em .1em; border-radius: 3px; box-decoration-break: clone; -webkit-box-decoration-break: clone; }
+#rag-sources mark .src-answer { font-weight: 700; color: var(--body-text-color); }
+"""
+
+
+def page_theme() -> Any:
+    """Gradio's default theme in orange, with the colours the page's texts need for 4.5:1 contrast.
+
+    Gradio's own defaults fall short in places: subdued text (the footer) and
+    placeholders are neutral-400 on white (2.6:1) and white on the orange
+    button is 2.8:1. The highlighted quote is ``--body-text-color`` on
+    ``--primary-200`` (light) or ``--color-accent-soft`` (dark).
+    """
+    return gr.themes.Default(primary_hue="orange").set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_400",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
+        color_accent_soft="*primary_100",
+        color_accent_soft_dark="*primary_900",
+        link_text_color="*primary_800",
+        link_text_color_dark="*primary_300",
+        link_text_color_hover="*primary_900",
+        link_text_color_hover_dark="*primary_200",
+        link_text_color_active="*primary_800",
+        link_text_color_active_dark="*primary_300",
+        link_text_color_visited="*primary_800",
+        link_text_color_visited_dark="*primary_300",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_border_color="*primary_700",
+        button_primary_border_color_dark="*primary_700",
+    )
+
+
+# After each answer: put the caret back in the question box, so the next
+# question can be typed straight away. The box is re-enabled by the same
+# update that ends the answer, so wait (a few frames at most) until it is.
+FOCUS_JS = r"""
+() => {
+  const started = performance.now();
+  const focus = () => {
+    const box = document.querySelector('#rag-question textarea');
+    if (box && !box.disabled) { box.focus(); return; }
+    if (performance.now() - started < 3000) requestAnimationFrame(focus);
+  };
+  requestAnimationFrame(focus);
+}
 """
 
 # Runs once when the sources panel mounts: adds the page style and one
@@ -106,6 +188,14 @@ if (!window.__ragCitations) {
     const t = target(e);
     if (t && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); openSource(t[0], t[1]); }
   }, true);
+  // An example fills the box: put the caret there, ready for Enter or an edit.
+  document.addEventListener('click', (e) => {
+    if (!e.target || !e.target.closest || !e.target.closest('#rag-examples button')) return;
+    setTimeout(() => {
+      const box = document.querySelector('#rag-question textarea');
+      if (box && !box.disabled) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+    }, 50);
+  });
 }
 """
 
@@ -203,14 +293,19 @@ class ChatHandlers:
             if turn["answer"] is None:
                 turn["error"] = UNEXPECTED_ERROR
                 log.error("The assistant ended without an Answer for %r", turn["question"])
+        except InvalidQuestionError as e:
+            # "?", an empty or an overlong question: ask for a question, cite nothing.
+            turn["error"] = e.message
+            turn["invalid"] = True
+            log.info("Question refused: %s", e.message)
         except RagError as e:
             turn["error"] = e.message
-            log.info("Question refused or failed: %s", e.message)
+            log.info("Question failed: %s", e.message)
         except Exception:
             turn["error"] = UNEXPECTED_ERROR
             log.exception("Answering %r failed", turn["question"])
         if turn["error"]:
-            turn["html"] = render_error(turn["error"])
+            turn["html"] = render_hint(turn["error"]) if turn.get("invalid") else render_error(turn["error"])
         yield _messages(turns)[0], render_sources(turns), turns, unlocked, unlocked
 
     def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
@@ -301,7 +396,12 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
                         autofocus=True,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-send")
-                gr.Examples(EXAMPLES, inputs=[box], label="Examples")
+                gr.Examples(
+                    EXAMPLES,
+                    inputs=[box],
+                    label="Examples: English, German, a follow-up, and one the articles don't cover",
+                    elem_id="rag-examples",
+                )
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(
@@ -326,7 +426,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
                 concurrency_id="engine",
                 concurrency_limit=ENGINE_CONCURRENCY,
                 show_progress="hidden",
-            )
+            ).then(None, js=FOCUS_JS, queue=False, api_visibility="private", show_progress="hidden")
         chatbot.like(h.like, inputs=[turns_state], outputs=None, api_visibility="private")
         chatbot.clear(h.clear, outputs=[turns_state, sources], api_visibility="private")
         gr.api(h.ask, api_name="ask", concurrency_id="engine", concurrency_limit=ENGINE_CONCURRENCY)
@@ -409,7 +509,8 @@ def serve(
         show_error=False,
         quiet=quiet,
         footer_links=["api"],
-        theme=gr.themes.Default(primary_hue="orange"),
+        theme=page_theme(),
+        max_threads=WORKER_THREADS,
     )
     return url
 

@@ -18,7 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import ConfigError, InvalidQuestionError, MissingDependencyError, RagError
-from ui.slack_format import SlackMessage, answer_message, apology_message, slack_to_plain, thread_history
+from ui.slack_format import (
+    SlackMessage,
+    answer_message,
+    apology_message,
+    question_message,
+    slack_to_plain,
+    thread_history,
+)
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -199,7 +206,7 @@ class SlackBot:
             else:
                 answer = self.assistant.ask(question)
         except InvalidQuestionError as e:
-            return apology_message(e.message)
+            return question_message(e.message)  # "?" or an empty mention: ask for a question, cite nothing
         return answer_message(answer)
 
     def _history(

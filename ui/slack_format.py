@@ -13,6 +13,7 @@ from typing import Any
 
 from rag.render import short_quote
 from rag.types import Answer, Citation
+from ui.html import answer_text, language_name, span_value
 
 SECTION_LIMIT = 3000
 """Slack's limit on the text of one section block."""
@@ -91,12 +92,39 @@ def _context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(text, CONTEXT_LIMIT)}]}
 
 
+def _bold(text: str) -> str:
+    """``*text*`` for Slack; asterisks inside would end the bold early, so they become ``∗``."""
+    return f"*{escape(text.replace('*', '∗'))}*"
+
+
 def citation_mrkdwn(citation: Citation, quote_limit: int = QUOTE_LIMIT) -> str:
-    """``*[n]* file, lines 12-14`` and a short block quote below it."""
+    """The source by name, then its file and lines, then a short block quote.
+
+    ``*[n]* *Title* — Outlet, 2025-07-18`` over ``file, lines 12-14``; without a
+    title, ``*[n]* file, lines 12-14``.
+    """
     label = "line" if citation.line_start == citation.line_end else "lines"
-    head = f"*[{citation.n}]* {escape(citation.file)}, {label} {citation.lines}"
+    where = f"{escape(citation.file)}, {label} {citation.lines}"
+    if citation.title:
+        extra = ", ".join(x for x in (citation.outlet, citation.published) if x)
+        head = f"*[{citation.n}]* {_bold(citation.title)}" + (f" — {escape(extra)}" if extra else "")
+        head = f"{head}\n{where}"
+    else:
+        head = f"*[{citation.n}]* {where}"
     quote = short_quote(citation.quote, quote_limit)
     return f"{head}\n>{escape(quote)}" if quote else head
+
+
+def question_message(detail: str) -> SlackMessage:
+    """The reply to something that isn't a question ("?", empty, too long): one line asking for one."""
+    text = _truncate(escape(detail), SECTION_LIMIT)
+    return SlackMessage(text=text, blocks=[_section(text)])
+
+
+def _quoted_from(answer: Answer) -> str | None:
+    if not answer.quote_language or not answer.citations:
+        return None
+    return f"Quoted from the {language_name(answer.quote_language)} original"
 
 
 def sources_blocks(citations: Iterable[Citation]) -> list[Block]:
@@ -120,21 +148,35 @@ def answer_message(answer: Answer) -> SlackMessage:
     """Render an ``Answer`` as a Slack message within Slack's size limits.
 
     A declined answer says the articles don't cover the question and lists no
-    sources. Otherwise the answer text (with its ``[n]`` markers) comes first,
-    then the notice in italics, then the *Sources*.
+    sources. Otherwise the answer itself (``*10×*``, when the engine found it)
+    comes first, then the answer text with its ``[n]`` markers, a muted line
+    when the quotes are in another language than the question, the notice in
+    italics, then the *Sources*. A follow-up that was rewritten starts with
+    "Understood as: …".
     """
+    head = []
+    resolved = (answer.resolved_question or "").strip()
+    if resolved and resolved != answer.question.strip():
+        head.append(_context(f"Understood as: {escape(resolved)}"))
     notice = [_context(f"_{escape(answer.notice)}_")] if answer.notice else []
     if answer.abstained:
-        blocks = [_section(DECLINED_TEXT), *notice]
+        blocks = [*head, _section(DECLINED_TEXT), *notice]
         return SlackMessage(text=DECLINED_TEXT, blocks=blocks)
 
-    body = to_mrkdwn(answer.text) or "_(empty answer)_"
-    tail = notice + sources_blocks(answer.citations)
+    shown = {"text": answer.text, "span": answer.span.to_dict() if answer.span else None}
+    value = span_value(shown)
+    if value:
+        head.append(_section(f"{_bold(value)} [{answer.span.n}]"))
+    body = to_mrkdwn(answer_text(shown)) or "_(empty answer)_"
+    origin = _quoted_from(answer)
+    tail = ([_context(origin)] if origin else []) + notice
+    meta = len(tail)
+    tail += sources_blocks(answer.citations)
     if tail and answer.citations:
-        tail.insert(len(notice), {"type": "divider"})
-    if len(tail) > MAX_BLOCKS - 2:
-        tail = tail[: MAX_BLOCKS - 2] + [_context(TRUNCATED_NOTE)]
-    body_blocks = [_section(piece) for piece in split_text(body)]
+        tail.insert(meta, {"type": "divider"})
+    if len(tail) > MAX_BLOCKS - 2 - len(head):
+        tail = tail[: MAX_BLOCKS - 2 - len(head)] + [_context(TRUNCATED_NOTE)]
+    body_blocks = head + [_section(piece) for piece in split_text(body)]
     room = MAX_BLOCKS - len(tail)
     if len(body_blocks) > room:
         body_blocks = body_blocks[: room - 1] + [_context(TRUNCATED_NOTE)]

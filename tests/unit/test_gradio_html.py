@@ -47,7 +47,7 @@ def test_render_answer_escapes_hostile_text_and_notice() -> None:
     answer = fake_answer("q", text=HOSTILE + " [1]").to_dict()
     answer["notice"] = "<b>LLM</b> unavailable"
     out = render_answer(answer, turn=0)
-    assert _tags(out) <= {"div", "a"}
+    assert _tags(out) <= {"div", "a", "span"}
     assert "&lt;b&gt;LLM&lt;/b&gt;" in out
 
 

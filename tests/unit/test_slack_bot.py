@@ -182,7 +182,9 @@ def test_declined_question_lists_no_sources():
 def test_empty_mention_explains_what_to_ask(bot):
     bot.send(mention(""))
     reply = bot.api.wait_for("chat.postMessage")[0]
-    assert reply["text"].startswith("Sorry, I couldn't answer that: The question is empty.")
+    # One line asking for a question: no apology, no sources.
+    assert reply["text"] == "The question is empty. Ask something about the articles."
+    assert "Sources" not in blocks_text(reply) and "[1]" not in blocks_text(reply)
 
 
 def test_unexpected_error_gives_an_apology_and_a_log_line_without_traceback(caplog):
