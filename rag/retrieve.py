@@ -12,7 +12,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -118,23 +117,23 @@ class Retriever:
         return concepts
 
     def keyword_index(self) -> BM25:
-        """The BM25 index, rebuilt when the store's content has changed."""
+        """The BM25 index, reloaded when the store's content has changed.
+
+        Ingest saves it next to the index (``PassageIndex.keyword_index``), so this
+        is a file read, not a pass over every chunk.
+        """
         with self._lock:
             now = time.monotonic()
             if self._bm25 is not None and now - self._checked < RECHECK_SECONDS:
                 return self._bm25
             self._checked = now
             count = self.index.count()
-            version = (count, self.index.version)
+            version = (count, self.index.version, self.index.keyword_key())
             if self._bm25 is None or version != self._bm25_version:
-                ids, texts, files = self.index.all_texts()
-                counts = [Counter(terms(t)) for t in texts]
-                self._bm25 = BM25(ids, counts=counts)
-                by_file: dict[str, Counter] = {}
-                for c, file in zip(counts, files, strict=True):
-                    by_file.setdefault(file, Counter()).update(c)
-                self._file_bm25 = BM25(list(by_file), counts=list(by_file.values()))
-                self._chunk_file = dict(zip(ids, files, strict=True))
+                keywords = self.index.keyword_index()
+                self._bm25 = keywords.chunks
+                self._file_bm25 = keywords.by_file
+                self._chunk_file = keywords.chunk_file
                 self._bm25_count = count
                 self._bm25_version = version
                 self._sentence_count = self.index.sentences.count()
@@ -264,12 +263,17 @@ class _Cache:
 
     def get_many(self, keys: list, fetch: Callable[[list], dict]) -> dict:
         """The cached values of ``keys``, fetching the missing ones in one call."""
-        missing = [k for k in keys if k not in self._data]
+        data = self._data
+        found = {k: data[k] for k in keys if k in data}
+        missing = [k for k in keys if k not in found]
         if missing:
-            if len(self._data) + len(missing) > self.limit:
-                self._data.clear()
-            self._data.update(fetch(missing))
-        return {k: self._data[k] for k in keys if k in self._data}
+            fresh = fetch(missing)
+            found.update(fresh)
+            if len(data) + len(fresh) > self.limit:
+                # A new dict, not clear(): another thread may be reading the old one.
+                self._data = data = {}
+            data.update(fresh)
+        return found
 
 
 def _with_score(p: Passage, score: float) -> Passage:

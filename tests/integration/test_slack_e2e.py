@@ -51,7 +51,8 @@ def test_mention_gets_a_cited_answer_in_its_thread(bot, real_assistant):  # noqa
     assert re.search(r"zehnmal|10\W?mal", text), text
     sources = _sources(reply)
     for c in expected.citations:
-        assert f"*[{c.n}]* {c.file}, line" in sources and f" {c.lines}\n>" in sources
+        assert f"*[{c.n}]* *{c.title}*" in sources and c.title
+        assert f"{c.file}, line" in sources and f" {c.lines}\n>" in sources
         assert f"[{c.n}]" in reply["text"]
     cited_files = {c.file for c in expected.citations}
     assert all(re.fullmatch(r"\d{3}_[0-9a-f]{16}\.txt", f) for f in cited_files)
