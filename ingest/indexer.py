@@ -98,6 +98,7 @@ def sync_folder(
         new = [c for c in chunks if c.id not in existing]
         stale = [cid for cid, file in existing.items() if cid not in wanted and file not in kept_files]
         report.unchanged = len(wanted) - len(new)
+        keyword_key = index.begin_change() if new or stale else None
         _embed_and_add(new, index, progress)
         report.added = len(new)
         if stale:
@@ -107,6 +108,10 @@ def sync_folder(
             orphans = index.prune_orphan_sentences(set(existing) - set(stale) | wanted)
             if orphans:
                 log.info("Removed %d sentences left by an interrupted ingest.", orphans)
+        if new or stale or not index.keyword_index_current():
+            # Last, once the chunks are final: a reader trusts the saved copy only when its
+            # key is the one recorded here, so a crash before this leaves it rebuilt, not wrong.
+            index.commit_keyword_index(keyword_key, new, stale)
         if then is not None:
             then(report)
     report.seconds = time.perf_counter() - t0
@@ -185,16 +190,25 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _embed_and_add(chunks: list[Chunk], index, progress: bool) -> None:
+    """Embed each sentence once; a chunk's vector is the normalised mean of its sentences'.
+
+    The model may embed ahead in worker processes (``embed_batches``) while this
+    process writes the previous batch to Chroma.
+    """
     if not chunks:
         return
     from tqdm import tqdm
 
     model = index.embeddings
-    with tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not progress, leave=False) as bar:
-        for lo in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[lo : lo + EMBED_BATCH]
-            sentence_texts = [for_embedding(s) for c in batch for s in c.sentence_texts()]
-            vectors = model.embed(sentence_texts)
+    batches = [chunks[lo : lo + EMBED_BATCH] for lo in range(0, len(chunks), EMBED_BATCH)]
+    texts = [[for_embedding(s) for c in batch for s in c.sentence_texts()] for batch in batches]
+    embed_batches = getattr(model, "embed_batches", None)
+    stream = embed_batches(texts) if embed_batches else (model.embed(t) for t in texts)
+    with (
+        contextlib.closing(stream),
+        tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not progress, leave=False) as bar,
+    ):
+        for batch, vectors in zip(batches, stream, strict=True):
             per_chunk, chunk_vectors, pos = [], [], 0
             for c in batch:
                 vecs = vectors[pos : pos + len(c.sentences)]

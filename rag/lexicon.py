@@ -9,10 +9,13 @@ and the answerer's word overlap then see "schneller" in "How much faster…".
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
 import time
+import zipfile
 
 import numpy as np
 
@@ -24,6 +27,12 @@ MIN_SIMILARITY = 0.7
 MAX_ALTERNATIVES = 3
 RECHECK_SECONDS = 5.0
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+LEXICON_VERSION = 1
+
+
+def _lines(array: np.ndarray) -> list[str]:
+    text = array.tobytes().decode()
+    return text.split("\n") if text else []
 
 
 def words(text: str) -> set[str]:
@@ -40,11 +49,19 @@ def term_of(word: str) -> str:
 
 
 class Lexicon:
-    """Word vectors of a corpus' vocabulary, kept in a side collection of the index."""
+    """Word vectors of a corpus' vocabulary, kept in a side collection of the index.
+
+    A copy is saved under RAG_HOME (``PassageIndex.derived_path("lexicon")``), so a
+    fresh process reads one file instead of every vector from Chroma. Words are
+    only ever added, so the collection's id and word count name the copy that
+    matches it.
+    """
 
     def __init__(self, index, embeddings) -> None:
         self.embeddings = embeddings
         self._collection = index.side_collection("__t2")  # "2": Snowball terms
+        derived = getattr(index, "derived_path", None)
+        self._path = derived("lexicon") if derived else None
         self._lock = threading.Lock()
         self._words: list[str] = []
         self._known: set[str] = set()
@@ -58,25 +75,93 @@ class Lexicon:
 
     def update(self, texts_words: set[str], progress: bool = False) -> int:
         """Embed and store the words not yet in the lexicon; returns how many."""
-        have: set[str] = set()
+        have: list[str] = []
         total = self._collection.count()
         for offset in range(0, total, 10_000):
-            have.update(self._collection.get(include=[], limit=10_000, offset=offset)["ids"])
-        new = sorted(texts_words - have)
+            have.extend(self._collection.get(include=[], limit=10_000, offset=offset)["ids"])
+        new = sorted(texts_words - set(have))
         if not new:
+            if self._read(len(have)) is None:
+                self._save(*self._fetch())
             return 0
         from tqdm import tqdm
 
+        vectors: list[np.ndarray] = []
         with tqdm(total=len(new), unit="word", desc="lexicon", disable=not progress, leave=False) as bar:
             for lo in range(0, len(new), 512):
                 batch = new[lo : lo + 512]
-                vectors = self.embeddings.embed(batch)
+                vecs = self.embeddings.embed(batch)
                 self._collection.upsert(
-                    ids=batch, embeddings=vectors, metadatas=[{"term": term_of(w)} for w in batch]
+                    ids=batch, embeddings=vecs, metadatas=[{"term": term_of(w)} for w in batch]
                 )
+                vectors.append(np.asarray(vecs, dtype=np.float32))
                 bar.update(len(batch))
+        base = self._read(len(have))
+        if base is not None and base[0] == have:
+            words_, stems, matrix = base
+            # The vectors as Chroma stores and returns them: float32.
+            self._save(words_ + new, stems + [term_of(w) for w in new], np.vstack([matrix, *vectors]))
+        else:
+            self._save(*self._fetch())
         self._checked = 0.0
         return len(new)
+
+    # -- the saved copy --------------------------------------------------------
+    def _key(self, count: int) -> str:
+        return f"{self._collection.id}:{count}"
+
+    def _read(self, count: int) -> tuple[list[str], list[str], np.ndarray] | None:
+        if self._path is None:
+            return None
+        try:
+            with np.load(self._path, allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes())
+                if meta.get("version") != LEXICON_VERSION or meta.get("key") != self._key(count):
+                    return None
+                words_ = _lines(z["words"])
+                stems = _lines(z["stems"])
+                matrix = z["vectors"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
+            log.warning("Ignoring the lexicon copy at %s (%s).", self._path, e)
+            return None
+        if not (len(words_) == len(stems) == len(matrix) == count):
+            return None
+        return words_, stems, matrix
+
+    def _save(self, words_: list[str], stems: list[str], matrix: np.ndarray) -> None:
+        if self._path is None:
+            return
+        meta = {"version": LEXICON_VERSION, "key": self._key(len(words_))}
+        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                np.savez(
+                    fh,
+                    meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                    words=np.frombuffer("\n".join(words_).encode(), dtype=np.uint8),
+                    stems=np.frombuffer("\n".join(stems).encode(), dtype=np.uint8),
+                    vectors=np.asarray(matrix, dtype=np.float32).reshape(len(words_), -1),
+                )
+            os.replace(tmp, self._path)
+        except OSError as e:
+            log.warning("Can't save the lexicon copy to %s (%s).", self._path, e)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _fetch(self) -> tuple[list[str], list[str], np.ndarray]:
+        """Every word, term and vector, from the collection."""
+        words_, stems, vectors = [], [], []
+        total = self._collection.count()
+        for offset in range(0, total, 10_000):
+            got = self._collection.get(include=["embeddings", "metadatas"], limit=10_000, offset=offset)
+            words_.extend(got["ids"])
+            stems.extend(m["term"] for m in got["metadatas"])
+            vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, 512), dtype=np.float32)
+        return words_, stems, matrix
 
     def _load(self) -> None:
         now = time.monotonic()
@@ -86,16 +171,15 @@ class Lexicon:
         total = self._collection.count()
         if total == self._loaded_count:
             return
-        words_, stems, vectors = [], [], []
-        for offset in range(0, total, 10_000):
-            got = self._collection.get(include=["embeddings", "metadatas"], limit=10_000, offset=offset)
-            words_.extend(got["ids"])
-            stems.extend(m["term"] for m in got["metadatas"])
-            vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
+        got = self._read(total)
+        if got is None:
+            got = self._fetch()
+            self._save(*got)
+        words_, stems, matrix = got
         self._words, self._stems = words_, stems
         self._known = set(words_)
-        self._matrix = np.vstack(vectors) if vectors else np.zeros((0, 512), dtype=np.float32)
-        self._loaded_count = total
+        self._matrix = matrix if len(words_) else np.zeros((0, 512), dtype=np.float32)
+        self._loaded_count = len(words_)
 
     def unknown(self, question_words: list[str]) -> list[str]:
         """The words the corpus never uses, in order, without repeats."""
