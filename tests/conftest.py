@@ -9,8 +9,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "data" / "articles"
-DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+# Shipped with the project (a copy of ../shared/eval/dev_questions.jsonl), so a fresh clone tests it too.
+DEV_QUESTIONS = ROOT / "eval" / "dev_questions.jsonl"
 TEN_TIMES = ("zehnmal schneller", "10‑mal kürzerer", "10-mal kürzerer")
+# Fixtures that load the real model and ingest the corpus: tests using them take seconds each.
+REAL_ENGINE_FIXTURES = {"engine", "baseline", "real_assistant"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep ``pytest -m "not slow"`` fast: a test on the real engine must be marked slow."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if REAL_ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        listed = "\n  ".join(unmarked)
+        msg = f"these tests use the real engine ({', '.join(sorted(REAL_ENGINE_FIXTURES))}) but aren't marked slow:\n  {listed}"
+        raise pytest.UsageError(msg)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ Example:
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -52,12 +54,27 @@ class Reply:
 
 @dataclass
 class Recorded:
-    """A request the stub received."""
+    """A request the stub received.
+
+    ``pieces_sent`` counts the content deltas written before the reply ended or the
+    client went away; ``hung_up`` is set when the client closed the connection before
+    the reply was complete (e.g. it gave up waiting).
+    """
 
     method: str
     path: str
     headers: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
+    pieces_sent: int = 0
+    _hung_up: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def hung_up(self) -> bool:
+        return self._hung_up.is_set()
+
+    def wait_hung_up(self, timeout: float = 30) -> bool:
+        """Wait until the client has closed the connection early; False if it hasn't within ``timeout``."""
+        return self._hung_up.wait(timeout)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -177,14 +194,13 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._json(400, _error("request body is not JSON", "invalid_request_error"))
             return
-        self.owner.requests.append(
-            Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        )
+        self.recorded = Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        self.owner.requests.append(self.recorded)
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._json(404, _error("not found", "invalid_request_error"))
             return
         reply = self.owner._next(body)
-        if self.owner._sleep(reply.delay):
+        if self._wait(reply.delay):
             return
         if reply.status != 200:
             self._json(reply.status, _error(f"scripted error {reply.status}", "server_error"))
@@ -197,7 +213,34 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._json(200, _completion(content, model))
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            self.recorded._hung_up.set()
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait ``seconds`` before sending more, watching the connection.
+
+        True (send nothing more) if the stub is stopping or the client has closed
+        the connection, which is then recorded as a hang-up.
+        """
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            if self.owner._stopping.is_set():
+                return True
+            if self._client_closed():
+                self.recorded._hung_up.set()
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.owner._sleep(min(0.02, left))
+
+    def _client_closed(self) -> bool:
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -240,13 +283,14 @@ class _Handler(BaseHTTPRequestHandler):
         for i, piece in enumerate(pieces):
             if reply.cut is not None and i >= reply.cut:
                 return
-            if self.owner._sleep(reply.chunk_delay):
+            if self._wait(reply.chunk_delay):
                 return
             event(
                 json.dumps(
                     {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                 )
             )
+            self.recorded.pieces_sent += 1
             if reply.malformed and i == 0:
                 event('{"id": "chatcmpl-stub", "choices": [{"delta": {"content": "broken')
         event(json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))

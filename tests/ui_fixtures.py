@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,25 +120,24 @@ def running_app(app: Any, auth: tuple[str, str] | None = None) -> Iterator[str]:
 
 
 def ensure_chromium() -> str:
-    """Path of Chromium, installing it with apt when root; skip the test otherwise."""
+    """Path of Chromium; fail the test, saying how to install it, when it is missing.
+
+    ``scripts/setup dev`` installs it (Debian's ``chromium`` package) when run as root.
+    """
     if os.path.exists(CHROMIUM):
         return CHROMIUM
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update"], check=False, env=env, capture_output=True, timeout=600)
-        done = subprocess.run(
-            ["apt-get", "install", "-y", "chromium"], check=False, env=env, capture_output=True, timeout=900
-        )
-        if done.returncode == 0 and os.path.exists(CHROMIUM):
-            return CHROMIUM
-        pytest.skip(f"apt-get install chromium failed: {done.stderr.decode(errors='replace')[-300:]}")
-    pytest.skip(f"{CHROMIUM} is missing and installing it needs root (run: apt-get install -y chromium)")
+    pytest.fail(
+        f"{CHROMIUM} is missing, and the browser tests need it. Install Debian's chromium: "
+        "run `scripts/setup dev` as root, or `sudo apt-get install -y chromium`.",
+        pytrace=False,
+    )
 
 
 @contextmanager
 def browser_page() -> Iterator[Any]:
-    """A Playwright page in headless Chromium (skips when Playwright is missing)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    """A Playwright page in headless Chromium."""
+    from playwright import sync_api
+
     executable = ensure_chromium()
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)

