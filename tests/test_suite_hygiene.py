@@ -97,10 +97,10 @@ def _is_clock_call(node: ast.AST) -> bool:
 
 
 def _reads_clock(expr: ast.AST, clocked: set[str]) -> bool:
-    """Whether ``expr``'s value is a clock reading or arithmetic on one (``t1 - t0``, ``elapsed``).
+    """Whether ``expr``'s value is a clock reading or arithmetic on one (``t1 - t0``, ``duration``).
 
-    Arguments of other calls don't count: ``sign(body, timestamp=int(time.time()))`` is a
-    timestamp handed to the code, not a duration.
+    Arguments of other calls don't count: a ``time.time`` reading passed as ``sign(body,
+    timestamp=...)`` is a timestamp handed to the code, not a duration.
     """
     if isinstance(expr, ast.Call):
         return _is_clock_call(expr)
@@ -230,7 +230,8 @@ def test_no_assert_on_a_value_no_code_produced() -> None:
 
 # -- the rules themselves can fail -------------------------------------------------------
 
-CLOCK = "time.perf_counter"  # spelled apart so that grepping tests/ for clock reads finds helpers only
+# Spelled apart, so that grepping tests/ for clock reads finds the waiting helpers only.
+CLOCK, STAMP = "time.perf_counter", "time.time"
 
 
 def _check(rule, source: str, tmp_path: Path) -> list[str]:
@@ -263,7 +264,7 @@ def test_the_rules_leave_sound_tests_alone(tmp_path: Path) -> None:
         "    assert f(None) is None\n"
         "    assert f('x') == {'ok': True}\n"
         "    pytest.importorskip('a_package_nobody_declared')\n"
-        "    status = f(timestamp=int(time.time()) - 600)\n"
+        f"    status = f(timestamp=int({STAMP}()) - 600)\n"
         "    assert status == 401\n"
     )
     for rule in (raises_exception, silent_skips, clock_asserts, constant_asserts):
