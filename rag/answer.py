@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rag.answering import spans
 from rag.answering.question import analyze
@@ -16,6 +17,8 @@ SECOND_QUOTE_RATIO = 0.92
 CONTINUATION_SENTENCES = 4
 CONTINUATION_CHARS = 400
 
+UNSUPPORTED = ("I can answer questions in English or German; please ask in one of them. "
+               "(Ich beantworte Fragen auf Englisch oder Deutsch.)")
 DECLINE = {
     "en": "The articles don't cover this question.",
     "de": "Dazu steht nichts in den Artikeln.",
@@ -35,12 +38,22 @@ def decline(question: str) -> Answer:
     return Answer(question=question, text=DECLINE[language(question)], abstained=True, sources=[])
 
 
+def in_latin_script(question: str) -> bool:
+    """Mostly Latin letters: English, German and their neighbours, which the word matching
+    and the answer spans are built for. Other scripts are declined rather than guessed at."""
+    letters = [ch for ch in unicodedata.normalize("NFKC", question) if ch.isalpha()]
+    latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+    return not letters or latin / len(letters) >= 0.5
+
+
 def extractive_answer(question: str, hits: Hits) -> Answer:
     """Quote the best one or two sentences from the retrieved passages.
 
     A second sentence is added only when it scores nearly as well as the best
     and says something the first doesn't.
     """
+    if not in_latin_script(question):
+        return Answer(question=question, text=UNSUPPORTED, abstained=True, sources=[])
     if hits.abstain or not hits.sentences:
         return decline(question)
     def score(s: SentenceHit) -> float:
