@@ -53,8 +53,8 @@ def test_html_article_scripts_are_dropped_never_run(sandbox: Sandbox) -> None:
     (sandbox.corpus / "kino.html").write_text(HTML_ARTICLE, encoding="utf-8")
     report = sandbox.ingest()
     assert "kino.html" not in {s.file for s in report.skipped}
-    text = load(sandbox.corpus / "kino.html").text
-    sandbox.assert_grew_by(chunk_text("kino.html", text))
+    doc = load(sandbox.corpus / "kino.html")
+    sandbox.assert_grew_by(chunk_text("kino.html", doc.text, meta=doc.meta.to_dict()))
     stored = "\n".join(sandbox.texts_of("kino.html"))
     assert "81.500 Eintrittskarten & zeigte 140 Filme" in stored
     for leak in ("LEAK", "<script", "alert(", "onerror", "document.", "<b>", "&amp;"):
