@@ -107,8 +107,11 @@ class Assistant:
 
         Args:
             question: English, German or another language USE understands.
-            history: Earlier turns of the chat, used to resolve follow-ups when a
-                chat model is configured.
+            history: Earlier turns of the chat, ``[{"role": "user" | "assistant",
+                "content": ...}]``. A follow-up ("And when?", "Was sagte er?") is
+                made standalone from them first (``rag.answering.followup``; with
+                a chat model, the model rewrites it); ``Answer.resolved_question``
+                then holds the question as understood.
             k: Passages to retrieve; defaults to ``settings.k``.
 
         Raises:
@@ -124,17 +127,35 @@ class Assistant:
         item is always the complete ``Answer`` (whose ``text`` is authoritative:
         a generative draft can be replaced by the extractive fallback).
         """
+        from rag.answering.followup import clarification, resolve
+
         question = self.check_question(question)
         t0 = time.perf_counter()
+        history = [t for t in history or [] if isinstance(t, dict)]
+        if not any(t.get("role") == "user" and str(t.get("content") or "").strip() for t in history):
+            unclear = clarification(question)
+            if unclear is not None:
+                # "Why?" or "Und er?" with nothing before it: ask what it means, quote nothing.
+                yield unclear
+                ms = (time.perf_counter() - t0) * 1000
+                yield Answer(question=question, text=unclear, mode="clarify", timings_ms={"total": ms})
+                return
         self._ensure_index()
         if self.settings.llm:
-            yield from self._llm().stream(question, history=history or [], k=k or self.settings.k)
+            yield from self._llm().stream(question, history=history, k=k or self.settings.k)
             return
         from rag.answer import extractive_answer
 
-        hits = self.retriever.search(question, k=k or self.settings.k)
-        answer = extractive_answer(question, hits)
-        answer.timings_ms = {**hits.timings_ms, "total": (time.perf_counter() - t0) * 1000}
+        t = time.perf_counter()
+        standalone = resolve(question, history) if history else question
+        resolve_ms = (time.perf_counter() - t) * 1000
+        if standalone != question:
+            log.info("Follow-up %r understood as %r", question, standalone)
+        hits = self.retriever.search(standalone, k=k or self.settings.k)
+        answer = extractive_answer(standalone, hits)
+        answer.question = question
+        answer.resolved_question = standalone if standalone != question else None
+        answer.timings_ms = {"resolve": resolve_ms, **hits.timings_ms, "total": (time.perf_counter() - t0) * 1000}
         yield answer.text
         yield answer
 

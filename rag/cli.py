@@ -1,4 +1,4 @@
-"""The ``rag`` command: ingest | ask | eval | ui | slack | bench."""
+"""The ``rag`` command: ingest | ask | chat | eval | ui | slack | bench."""
 
 from __future__ import annotations
 
@@ -93,6 +93,64 @@ def _dim() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
+CHAT_EXIT = ("exit", "quit", ":q")
+CHAT_HISTORY_TURNS = 6
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A conversation on stdin: each answer knows the questions before it.
+
+    One question a line; an empty line is skipped; ``exit``, ``quit`` or end of
+    input (Ctrl-D) ends it. Each answer is printed with its citation lines and,
+    for a follow-up, an "Understood as: …" line first. ``--json`` prints each
+    Answer as one JSON line instead.
+    """
+    if not args.verbose:
+        logging.getLogger("rag").setLevel(logging.WARNING)  # keep the conversation readable
+    bot = _assistant(args)
+    interactive = sys.stdin.isatty() and not args.json
+    if interactive:
+        print(f"Ask about the articles ({' or '.join(CHAT_EXIT[:2])} to stop).")
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            line = ""
+            if interactive:
+                print()
+            break
+        if not line:  # end of input
+            break
+        question = line.strip()
+        if not question:
+            continue
+        if question.lower() in CHAT_EXIT:
+            break
+        try:
+            answer = bot.ask(question, history=history[-2 * CHAT_HISTORY_TURNS :] or None)
+        except RagError as e:  # an empty or too long question, a store that went away: say so, go on
+            print(f"error: {e.message}", file=sys.stderr, flush=True)
+            continue
+        if answer.mode != "clarify":
+            # A reply asking what "it" means is not a turn to resolve the next question against.
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        if args.json:
+            print(answer.to_json(), flush=True)
+            continue
+        if answer.resolved_question:
+            print(f"Understood as: {answer.resolved_question}")
+        print(answer.text)
+        if answer.quote_language and answer.citations:
+            print(f"note: quoted from the {_LANGUAGES.get(answer.quote_language, answer.quote_language)} original")
+        if answer.notice:
+            print(f"note: {answer.notice}")
+        for cite in citation_lines(answer, dim=_dim()):  # the same lines as `rag ask`
+            print(cite)
+        print(flush=True)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluate import evaluate_file, format_report
 
@@ -147,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     p.add_argument("--k", type=int, help="passages to retrieve")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation on stdin: follow-up questions are understood")
+    p.add_argument("--json", action="store_true", help="print each Answer as one JSON line")
+    p.add_argument("--k", type=int, help="passages to retrieve")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="score a JSONL question set")
     p.add_argument("file")

@@ -16,6 +16,12 @@ Metrics (rates over the answerable questions unless said otherwise):
         against the files (``rag.citations.problems``).
     abstain_correct / false_abstain: counts of declined questions that should
         / shouldn't have been.
+    turns: earlier questions of a conversation (a follow-up row); they are
+        asked first and passed as history.
+    followup_accuracy, switches_merged (sets with a ``switch`` field): the
+        answer accuracy over the follow-ups (``switch: false``), and how many
+        topic switches (``switch: true``) were merged with the earlier turn
+        (their answer has a ``resolved_question``).
     p50_ms: median wall time of ``Assistant.ask``.
 """
 
@@ -64,10 +70,11 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
     latencies = []
     depth = max(k, 5)
     for q in questions:
+        history = _history(bot, q.get("turns") or [], k)
         t0 = time.perf_counter()
-        answer = bot.ask(q["question"], k=k)
+        answer = bot.ask(q["question"], k=k, history=history or None)
         latencies.append((time.perf_counter() - t0) * 1000)
-        hits = bot.retriever.search(q["question"], k=depth)
+        hits = bot.retriever.search(answer.resolved_question or q["question"], k=depth)
         evidence = q.get("evidence") or []
         rank = next((i for i, p in enumerate(hits.passages, 1) if evidence and _has_any(p.text, evidence)), None)
         should_abstain = bool(q.get("abstain"))
@@ -87,6 +94,8 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
                 "precise_quotes": sum(_has_any(c.quote, support) for c in answer.citations),
                 "valid": not problems(answer, bot.settings.articles_dir) if answer.citations else True,
                 "answer": answer.text,
+                "resolved": answer.resolved_question,
+                "switch": q.get("switch"),
                 "files": [c.file for c in answer.citations],
                 "ms": round(latencies[-1], 2),
             }
@@ -102,7 +111,7 @@ def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, A
     def hit(depth: int) -> float:
         return round(sum(1 for r in answerable if r["rank"] and r["rank"] <= depth) / n_ans, 4)
 
-    return {
+    summary = {
         "n": len(rows),
         "hit@1": hit(1),
         "hit@3": hit(3),
@@ -116,6 +125,11 @@ def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, A
         "false_abstain": sum(1 for r in answerable if r["abstained"]),
         "p50_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
     }
+    if any(r.get("switch") is not None for r in rows):
+        followups = [r for r in answerable if r.get("switch") is False]
+        summary["followup_accuracy"] = round(sum(r["correct"] for r in followups) / max(len(followups), 1), 4)
+        summary["switches_merged"] = sum(1 for r in rows if r.get("switch") and r.get("resolved") is not None)
+    return summary
 
 
 def evaluate_file(bot, path: str | Path, k: int = 5) -> dict[str, Any]:
@@ -131,9 +145,21 @@ def format_report(report: dict[str, Any]) -> str:
         else:
             status = "ok  " if r["correct"] else "FAIL"
             lines.append(f"{status} {r['id']}: rank={r['rank']} gate={r['gate']} {r['answer'][:100]!r}")
+        if r.get("resolved"):
+            lines.append(f"       understood as: {r['resolved']}")
     lines.append("")
     lines.append("  ".join(f"{k}={v}" for k, v in report["summary"].items()))
     return "\n".join(lines)
+
+
+def _history(bot, turns: list, k: int) -> list[dict[str, str]]:
+    """Earlier turns of a conversation row, asked in order, as chat history."""
+    history: list[dict[str, str]] = []
+    for turn in turns:
+        question = turn if isinstance(turn, str) else turn["question"]
+        answer = bot.ask(question, k=k, history=history or None)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    return history
 
 
 def suggest_threshold(rows: list[dict[str, Any]]) -> float:

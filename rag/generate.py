@@ -1,5 +1,8 @@
 """Generative answers: rewrite a follow-up, retrieve, prompt, stream, check citations.
 
+A follow-up is rewritten by the chat model; when the model fails (or its reply
+is unusable) it is resolved offline instead (``rag.answering.followup``).
+
 The chat model only drafts. The draft is checked sentence by sentence against
 the passages it cites (``rag.llm_citations``); what survives becomes the
 answer, with citations resolved exactly as extractive answers are. When
@@ -16,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rag.answering.followup import resolve
 from rag.llm_citations import CheckResult, SupportChecker, render
 from rag.prompts import answer_messages, rewrite_messages
 from rag.types import Answer, final_answer
@@ -97,14 +101,6 @@ def clean_rewrite(text: str, question: str) -> str | None:
     return out
 
 
-def heuristic_rewrite(question: str, history: History) -> str:
-    """A retrieval query for a follow-up when the model can't rewrite it: the last user turn + it."""
-    previous = [t.get("content", "") for t in history if t.get("role") == "user" and t.get("content")]
-    if not previous:
-        return question
-    return f"{' '.join(previous[-1].split())} {question}"
-
-
 def rewrite_question(model: BaseChatModel, question: str, history: History) -> str:
     """Turn a follow-up ("And how much cheaper?") into a standalone question.
 
@@ -114,7 +110,8 @@ def rewrite_question(model: BaseChatModel, question: str, history: History) -> s
         history: Earlier turns; with no earlier user turn, ``question`` is returned as is.
 
     Returns:
-        The standalone question; the heuristic rewrite when the reply is unusable.
+        The standalone question; when the reply is unusable, the offline
+        resolution (``rag.answering.followup.resolve``).
 
     Raises:
         Exception: Whatever the model raised (the caller falls back).
@@ -124,8 +121,8 @@ def rewrite_question(model: BaseChatModel, question: str, history: History) -> s
     reply = model.invoke(rewrite_messages(question, history))
     cleaned = clean_rewrite(getattr(reply, "text", "") or "", question)
     if cleaned is None:
-        log.info("Unusable rewrite of %r; using the heuristic.", question)
-        return heuristic_rewrite(question, history)
+        log.info("Unusable rewrite of %r; resolving it offline.", question)
+        return resolve(question, list(history))
     return cleaned
 
 
@@ -211,7 +208,7 @@ class LLMAnswerer:
                 standalone = rewrite_question(model, question, history)
             except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
                 failure = self._failed(e, timeout, "rewriting the question")
-                standalone = heuristic_rewrite(question, history)
+                standalone = resolve(question, list(history))  # offline, from the earlier turns
             timings["rewrite"] = _ms(t)
             if standalone != question:
                 log.info("Follow-up %r rewritten as %r", question, standalone)
@@ -282,6 +279,7 @@ class LLMAnswerer:
             mode="generative",
             notice=check_notice(result),
             timings_ms=timings,
+            resolved_question=standalone if standalone != question else None,
         )
 
     def extractive_answer(self, question: str, hits: Hits) -> Answer:
@@ -311,6 +309,7 @@ class LLMAnswerer:
     ) -> Iterator[str | Answer]:
         answer = self.extractive_answer(standalone, hits)
         answer.question = question
+        answer.resolved_question = standalone if standalone != question else None
         answer.notice = notice
         answer.timings_ms = {**timings, "total": _ms(t0)}
         # A draft already shown is superseded: start the quotes on a fresh paragraph.

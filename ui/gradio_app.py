@@ -334,10 +334,19 @@ class ChatHandlers:
         """Forget the session's turns and empty the sources panel."""
         return [], render_sources([])
 
-    def ask(self, question: str) -> dict[str, Any]:
-        """Answer a question from the articles; returns the Answer as a JSON object."""
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """Answer a question from the articles; returns the Answer as a JSON object.
+
+        ``history`` is the chat so far, ``[{"role": "user" | "assistant", "content": ...}]``,
+        so that a follow-up ("And when?") is understood; its ``resolved_question`` says how.
+        """
+        turns = [
+            {"role": t["role"], "content": t["content"]}
+            for t in (history if isinstance(history, list) else [])
+            if isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        ][-2 * HISTORY_TURNS :]
         try:
-            return self.assistant.ask(question).to_dict()
+            return self.assistant.ask(question, history=turns or None).to_dict()
         except RagError as e:
             raise gr.Error(e.message, print_exception=False) from None
         except Exception:

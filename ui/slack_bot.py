@@ -135,8 +135,9 @@ class SlackBot:
     """Turns Slack events into questions for the ``Assistant`` and posts replies.
 
     Args:
-        assistant: The engine; ``assistant.settings.llm`` decides whether thread
-            history is fetched and passed along.
+        assistant: The engine. A reply in a thread is answered with the thread's
+            earlier messages as history, so follow-ups are understood (offline,
+            or by the chat model when one is configured).
         history_limit: Most earlier thread messages passed to the engine.
         reaction: Emoji added to the question while the bot works on it.
     """
@@ -200,11 +201,10 @@ class SlackBot:
         bot_id: str | None,
     ) -> SlackMessage:
         try:
-            if self.assistant.settings.llm:
-                history = self._history(client, channel, thread_ts, ts, bot_user_id, bot_id)
-                answer = self.assistant.ask(question, history=history)
-            else:
-                answer = self.assistant.ask(question)
+            # The thread's earlier messages let a follow-up ("And when?") be understood,
+            # offline or by the chat model.
+            history = self._history(client, channel, thread_ts, ts, bot_user_id, bot_id)
+            answer = self.assistant.ask(question, history=history or None)
         except InvalidQuestionError as e:
             return question_message(e.message)  # "?" or an empty mention: ask for a question, cite nothing
         return answer_message(answer)

@@ -235,12 +235,28 @@ def test_reaction_failure_does_not_stop_the_answer(bot):
     assert len(bot.replies()) == 1 and bot.api.calls_to("reactions.remove") == []
 
 
-def test_without_llm_thread_history_is_not_fetched(bot, fake):
-    parent = next_ts()
-    bot.send(mention("And in German?", thread_ts=parent))
+def test_without_llm_thread_history_is_passed_too(bot, fake):
+    parent = mention("How much faster was the AI scene?")
+    bot.api.threads[(CHANNEL, parent["ts"])] = [{**parent}, {"user": BOT_USER_ID, "text": "Ten times.", "ts": next_ts()}]
+    bot.send(mention("And in German?", thread_ts=parent["ts"]))
+    bot.settle()
+    assert [c["ts"] for c in bot.api.calls_to("conversations.replies")] == [parent["ts"]]
+    assert fake.asked == [
+        (
+            "And in German?",
+            [
+                {"role": "user", "content": "How much faster was the AI scene?"},
+                {"role": "assistant", "content": "Ten times."},
+            ],
+        )
+    ]
+
+
+def test_a_message_outside_a_thread_has_no_history(bot, fake):
+    bot.send(mention("How much faster was the AI scene?"))
     bot.settle()
     assert bot.api.calls_to("conversations.replies") == []
-    assert fake.asked == [("And in German?", None)]
+    assert fake.asked == [("How much faster was the AI scene?", None)]
 
 
 def test_with_llm_thread_history_is_passed_to_the_engine():
@@ -255,7 +271,7 @@ def test_with_llm_thread_history_is_passed_to_the_engine():
         bot.send(follow_up)
         bot.api.wait_for("chat.postMessage", 2)
         bot.settle()
-    assert fake.asked[0] == ("How much faster was the AI scene?", [])
+    assert fake.asked[0] == ("How much faster was the AI scene?", None)
     question, history = fake.asked[1]
     assert question == "And how much cheaper?"
     assert history == [
