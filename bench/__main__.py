@@ -8,8 +8,10 @@ Run ``rag bench`` or ``python -m bench`` (``--help`` for options). In one run:
 * a cold ``rag ask`` in a fresh process on the ingested index;
 * peak RSS;
 * the baseline: hit@5 and query p50 on the same questions;
-* scale: a synthetic corpus of each ``--sizes``: ingest chunks/s, the BM25
-  build, query p50 / p95, and a plot in ``bench/out/``.
+* scale: a synthetic corpus of each ``--sizes``: ingest chunks/s next to the
+  embedding model's own sentences/s, the keyword index load (and a rebuild
+  from the store, for comparison), the first question of a fresh process,
+  query p50 / p95, and a plot in ``bench/out/``.
 
 Figures are printed as they are measured, then a summary; ``bench/out/``
 gets ``results.json`` and ``scale.png``. Nothing here asserts a time: the
@@ -242,7 +244,7 @@ def bench_cold_ask(work: Path, articles: Path, rows: list[dict], args, res: dict
     rss = max(r.peak_rss_mib for r in runs)
     res["ask_cold"] = {"runs": times, "median_s": p50(times), "min_s": min(times), "peak_rss_mib": rss}
     _emit(
-        f"`rag ask {question!r}`: median {p50(times):.2f} s, min {min(times):.2f} s (target <= 3 s); "
+        f"`rag ask {question!r}`: median {p50(times):.2f} s, min {min(times):.2f} s (target <= 1.0 s); "
         f"peak RSS {rss:.0f} MiB"
     )
     probe_code = (
@@ -293,9 +295,54 @@ def bench_baseline(work: Path, articles: Path, rows: list[dict], args, res: dict
     _emit(f"{'baseline':24}{b['hit@5']:>8.3f}{b['search_p50_ms']:>15.2f}{run.chunks:>8}")
 
 
+# A fresh process on an ingested index: load the model (timed apart), then the first question.
+_FIRST_ASK = """
+import json, sys, time
+t0 = time.perf_counter()
+from rag.assistant import Assistant
+bot = Assistant(auto_ingest=False)
+bot.embeddings.embed(["warm-up"])
+loaded = time.perf_counter()
+answer = bot.ask(sys.argv[1])
+done = time.perf_counter()
+second = time.perf_counter(); bot.ask(sys.argv[1]); second = time.perf_counter() - second
+print(json.dumps({"load_s": loaded - t0, "first_ask_s": done - loaded, "second_ask_s": second,
+                  "timings_ms": answer.timings_ms}))
+"""
+
+
+def first_ask(home: Path, articles: Path, question: str) -> dict | None:
+    """The first ``ask`` of a fresh process whose model is loaded (the store, keyword index and
+    lexicon are not: that is what a restarted page or bot pays on its first question)."""
+    run = run_child([sys.executable, "-c", _FIRST_ASK, question], _child_env(home, articles))
+    if run.returncode != 0:
+        _emit(f"first ask in a fresh process failed (exit {run.returncode}): {run.stderr.strip()[-500:]}")
+        return None
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def embedder_rate(bot, folder: Path, sentences: int = 1500) -> float:
+    """Sentences/s of the embedding model alone, one process, on the corpus' own sentences."""
+    from ingest.chunking import split_sentences
+    from rag.text import for_embedding
+
+    texts: list[str] = []
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        texts.extend(for_embedding(text[a:b]) for a, b in split_sentences(text))
+        if len(texts) >= sentences:
+            break
+    texts = texts[:sentences]
+    t = time.perf_counter()
+    for lo in range(0, len(texts), 600):  # about an ingest batch (256 chunks)
+        bot.embeddings.embed(texts[lo : lo + 600])
+    return len(texts) / (time.perf_counter() - t)
+
+
 def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], args, res: dict) -> None:
     from bench.corpus import build
     from rag.assistant import Assistant
+    from rag.keyword import KeywordIndex
 
     questions = [r["question"] for r in rows]
     _emit()
@@ -303,43 +350,65 @@ def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], 
     out = res.setdefault("scale", [])
     for size in sizes:
         corpus = build(work / f"synth-{size}", size, articles, seed=args.seed)
-        bot = Assistant(_settings(work / f"home-{size}", corpus.folder), auto_ingest=False)
+        home = work / f"home-{size}"
+        bot = Assistant(_settings(home, corpus.folder), auto_ingest=False)
         bot.embeddings.embed(["warm-up"])
+        raw = embedder_rate(bot, corpus.folder)
         t, cpu = time.perf_counter(), time.process_time()
         report = bot.ingest(corpus.folder)
         wall, cpu = time.perf_counter() - t, time.process_time() - cpu
         chunks = report.added
-        bot.retriever.invalidate()
+        sentences = bot.index.sentences.count()
         t = time.perf_counter()
-        bot.retriever.keyword_index()
+        bot.index.keyword_index()
+        load_s = time.perf_counter() - t
+        ids, texts, files = bot.index.all_texts()
+        t = time.perf_counter()
+        KeywordIndex.build(ids, texts, files)
         bm25_s = time.perf_counter() - t
-        t = time.perf_counter()
-        bot.ask(questions[0])
-        first_s = time.perf_counter() - t
+        del ids, texts, files
+        fresh = None if args.no_cold else first_ask(home, corpus.folder, questions[0])
         lat, cpu_lat = _time_asks(bot, questions, args.repeats)
         row = {
             "size": size,
             "chunks": chunks,
+            "sentences": sentences,
             "files": corpus.files,
             "distinct_sentence_share": round(corpus.distinct_sentence_share, 4),
             "ingest_seconds": wall,
             "ingest_cpu_seconds": cpu,
             "sync_seconds": report.seconds,
             "ingest_chunks_per_s": chunks / wall,
+            "ingest_sentences_per_s": sentences / wall,
             "ingest_chunks_per_cpu_s": chunks / max(cpu, 1e-9),
+            "embedder_sentences_per_s": raw,
+            "keyword_load_s": load_s,
             "bm25_build_s": bm25_s,
-            "first_ask_s": first_s,
+            "first_ask_s": fresh["first_ask_s"] if fresh else None,
+            "first_ask_timings_ms": fresh["timings_ms"] if fresh else None,
+            "fresh_process_load_s": fresh["load_s"] if fresh else None,
             "query_p50_ms": p50(lat),
             "query_p95_ms": percentile(lat, 95),
             "query_cpu_p50_ms": p50(cpu_lat),
             "peak_rss_mib": peak_rss_mib(),
         }
         out.append(row)
+        first = (
+            f"first ask in a fresh process {fresh['first_ask_s'] * 1000:.0f} ms "
+            f"({fresh['first_ask_s'] * 1000 / max(row['query_p50_ms'], 1e-9):.1f}x warm p50; model loaded, "
+            f"load {fresh['load_s']:.2f} s)"
+            if fresh
+            else "first ask skipped (--no-cold)"
+        )
         _emit(
-            f"{chunks:>7} chunks ({corpus.files} files, {corpus.distinct_sentence_share:.1%} distinct sentences): "
+            f"{chunks:>7} chunks ({corpus.files} files, {sentences} sentences, "
+            f"{corpus.distinct_sentence_share:.1%} distinct): "
             f"ingest {wall:.1f} s = {row['ingest_chunks_per_s']:.0f} chunks/s "
-            f"({row['ingest_chunks_per_cpu_s']:.0f} per CPU s; sync_folder {report.seconds:.1f} s); "
-            f"BM25 build {bm25_s * 1000:.0f} ms; first ask {first_s * 1000:.0f} ms; "
+            f"= {row['ingest_sentences_per_s']:.0f} sentences/s "
+            f"(embedder alone, one process: {raw:.0f} sentences/s; {row['ingest_chunks_per_cpu_s']:.0f} chunks "
+            f"per CPU s of this process; sync_folder {report.seconds:.1f} s); "
+            f"keyword index load {load_s * 1000:.0f} ms (BM25 build from the store {bm25_s * 1000:.0f} ms); "
+            f"{first}; "
             f"ask p50 {row['query_p50_ms']:.2f} ms, p95 {row['query_p95_ms']:.2f} ms "
             f"(CPU p50 {row['query_cpu_p50_ms']:.2f} ms); "
             f"peak RSS {row['peak_rss_mib']:.0f} MiB"
@@ -347,7 +416,7 @@ def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], 
         del bot
         gc.collect()
         if not args.workdir:
-            shutil.rmtree(work / f"home-{size}", ignore_errors=True)
+            shutil.rmtree(home, ignore_errors=True)
             shutil.rmtree(corpus.folder, ignore_errors=True)
     if len(out) >= 2:
         ratio = out[-1]["query_p50_ms"] / max(out[0]["query_p50_ms"], 1e-9)
@@ -377,7 +446,7 @@ def summary(res: dict) -> list[str]:
             "p50 <= 8 ms",
         )
     if a := res.get("ask_cold"):
-        add("cold `rag ask` (fresh process)", f"{a['median_s']:.2f} s (min {a['min_s']:.2f} s)", "<= 3 s")
+        add("cold `rag ask` (fresh process)", f"{a['median_s']:.2f} s (min {a['min_s']:.2f} s)", "<= 1.0 s")
     add("peak RSS, engine (bench process before baseline)", f"{res.get('peak_rss_engine_mib', 0):.0f} MiB")
     if a := res.get("ask_cold"):
         add("peak RSS, `rag ask` process", f"{a['peak_rss_mib']:.0f} MiB")
@@ -386,10 +455,18 @@ def summary(res: dict) -> list[str]:
         add("retrieval p50: bot / baseline", f"{b['search_p50_ms']:.2f} / {base['search_p50_ms']:.2f} ms")
     for row in res.get("scale", []):
         add(
-            f"scale {row['chunks']} chunks: ingest / BM25 build / ask p50",
-            f"{row['ingest_chunks_per_s']:.0f} chunks/s / {row['bm25_build_s']:.1f} s / {row['query_p50_ms']:.2f} ms",
-            ">= 500/s; p50 <= 2x smallest",
+            f"scale {row['chunks']} chunks: ingest (embedder alone) / keyword load / ask p50",
+            f"{row['ingest_chunks_per_s']:.0f} chunks/s = {row['ingest_sentences_per_s']:.0f} sentences/s "
+            f"({row['embedder_sentences_per_s']:.0f} sentences/s) / {row['keyword_load_s'] * 1000:.0f} ms / "
+            f"{row['query_p50_ms']:.2f} ms",
+            ">= 400 chunks/s at 10k; p50 <= 2x smallest",
         )
+        if row.get("first_ask_s") is not None:
+            add(
+                f"scale {row['chunks']} chunks: first ask, fresh process (model loaded)",
+                f"{row['first_ask_s'] * 1000:.0f} ms = {row['first_ask_s'] * 1000 / row['query_p50_ms']:.1f}x warm p50",
+                "<= 3x warm p50",
+            )
     if "scale_p50_ratio" in res:
         add("ask p50, largest / smallest size", f"{res['scale_p50_ratio']:.2f}x", "<= 2x")
     return lines

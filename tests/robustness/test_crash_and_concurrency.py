@@ -43,6 +43,15 @@ def _open(home: Path, corpus: Path):
     return Assistant(home=home, articles_dir=corpus, auto_ingest=False)
 
 
+def assert_keyword_index_saved(index) -> None:
+    """The keyword index saved under the recorded key holds exactly the stored chunks."""
+    from rag.keyword import KeywordIndex
+
+    saved = KeywordIndex.load(index.derived_path("keyword"), index.keyword_key())
+    assert saved is not None
+    assert saved.ids == index.all_texts()[0]
+
+
 def _cli_answer(home: Path) -> dict:
     done = run_rag("ask", "--json", CONTROL, home=home)
     assert done.returncode == 0, done.stderr
@@ -69,6 +78,10 @@ def test_sigkill_midway_then_reingest(tmp_path: Path, baseline: Baseline, big_co
     survivor = _open(home, corpus).index
     assert baseline.ids <= set(survivor.manifest())
     assert baseline.count <= survivor.count() <= baseline.count + written + 256
+    # The saved keyword index isn't trusted (its key was cleared before the first write); a
+    # reader's covers exactly the chunks stored, the ones written before the kill included.
+    assert survivor.keyword_key() is None
+    assert set(survivor.keyword_index().ids) == set(survivor.manifest())
 
     # The next ingest converges: every chunk exactly once, no orphans, only the missing ones embedded.
     done = run_rag("ingest", "-q", corpus, home=home)
@@ -77,6 +90,7 @@ def test_sigkill_midway_then_reingest(tmp_path: Path, baseline: Baseline, big_co
     assert 0 < added <= len(expected) - baseline.count - written + 256  # at most the batch in flight redone
     bot = _open(home, corpus)
     assert_index_exact(bot.index, expected)
+    assert_keyword_index_saved(bot.index)
     assert_control_answer(bot.ask(CONTROL))
     again = run_rag("ingest", "-q", corpus, home=home)
     assert again.returncode == 0 and f"0 added, 0 removed, {len(expected)} unchanged" in again.stdout
@@ -110,6 +124,7 @@ def test_asking_while_an_ingest_runs(tmp_path: Path, baseline: Baseline, big_cor
     # The reader that was open all along sees the finished index, and a fresh one does too.
     assert bot.index.count() == len(expected)
     assert_index_exact(_open(home, corpus).index, expected)
+    assert_keyword_index_saved(_open(home, corpus).index)
 
 
 def test_two_ingests_at_once_queue_on_the_lock(tmp_path: Path, baseline: Baseline, big_corpus) -> None:
@@ -126,6 +141,7 @@ def test_two_ingests_at_once_queue_on_the_lock(tmp_path: Path, baseline: Baselin
     assert any(f"0 added, 0 removed, {len(expected)} unchanged" in out for out in outputs), outputs
     assert b"Another ingest is running on this index; waiting" in first.stderr + second.stderr
     assert_index_exact(_open(home, corpus).index, expected)
+    assert_keyword_index_saved(_open(home, corpus).index)
 
 
 def test_a_second_ingest_that_cannot_wait_fails_clearly(tmp_path: Path, baseline: Baseline, big_corpus) -> None:
