@@ -49,6 +49,9 @@ class IngestReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    added_texts: list[str] | None = field(default=None, repr=False, compare=False)
+    """Texts of the added chunks when they are all that derived data (the lexicon) needs
+    from this ingest; None when it must read every chunk (after an interrupted ingest)."""
 
     def summary(self) -> str:
         return (
@@ -98,7 +101,10 @@ def sync_folder(
         new = [c for c in chunks if c.id not in existing]
         stale = [cid for cid, file in existing.items() if cid not in wanted and file not in kept_files]
         report.unchanged = len(wanted) - len(new)
-        keyword_key = index.begin_change() if new or stale else None
+        # Valid only if the ingest that recorded it finished: its lexicon and keyword index are whole.
+        keyword_key = index.keyword_key()
+        if new or stale:
+            index.begin_change()
         _embed_and_add(new, index, progress)
         report.added = len(new)
         if stale:
@@ -108,12 +114,16 @@ def sync_folder(
             orphans = index.prune_orphan_sentences(set(existing) - set(stale) | wanted)
             if orphans:
                 log.info("Removed %d sentences left by an interrupted ingest.", orphans)
-        if new or stale or not index.keyword_index_current():
-            # Last, once the chunks are final: a reader trusts the saved copy only when its
-            # key is the one recorded here, so a crash before this leaves it rebuilt, not wrong.
-            index.commit_keyword_index(keyword_key, new, stale)
         if then is not None:
+            # The previous ingest finished (its key is valid), so derived data was complete
+            # for the chunks it left: only the added ones bring anything new.
+            report.added_texts = [c.text for c in new] if keyword_key is not None else None
             then(report)
+        if new or stale or not index.keyword_index_current():
+            # Last, once the chunks and the lexicon are final: a reader trusts the saved copy
+            # only when its key is the one recorded here, so a crash before this leaves it
+            # rebuilt, not wrong, and the next ingest redoes the lexicon from every chunk.
+            index.commit_keyword_index(keyword_key, new, stale)
     report.seconds = time.perf_counter() - t0
     log.info("Ingested %s: %s", folder, report.summary())
     return report

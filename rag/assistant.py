@@ -89,10 +89,12 @@ class Assistant:
         from ingest.indexer import sync_folder
 
         def update_lexicon(report) -> None:
-            if report.added or self.retriever.lexicon.size() == 0:
+            if report.added or report.added_texts is None or self.retriever.lexicon.size() == 0:
                 from rag.lexicon import words
 
-                _, texts, _ = self.index.all_texts()
+                texts = report.added_texts
+                if texts is None or self.retriever.lexicon.size() == 0:
+                    _, texts, _ = self.index.all_texts()
                 vocabulary = set().union(*(words(t) for t in texts)) if texts else set()
                 self.retriever.lexicon.update(vocabulary, progress=progress)
 

@@ -43,6 +43,12 @@ def _assert_matches_store(index) -> KeywordIndex:
     return saved
 
 
+def _vocabulary(index) -> set[str]:
+    from rag.lexicon import words
+
+    return set().union(*(words(t) for t in index.all_texts()[1]))
+
+
 def _no_rebuilds(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a, **_k):
         raise AssertionError("rebuilt from the store instead of loading the saved copy")
@@ -89,6 +95,7 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     hit = bot.retriever.keyword_index().search([{"quokkafilm": 1.0}], 3)
     assert hit and bot.index.get([hit[0][0]])[hit[0][0]].passage.file == "zz_quokka.txt"
     assert deleted.name not in updated.files
+    assert set(_vocabulary(bot.index)) <= set(bot.retriever.lexicon._fetch()[0])  # the added words too
 
     # Unchanged corpus: nothing embedded, the saved copy stays.
     third = bot.ingest(corpus)
@@ -112,11 +119,15 @@ def test_interrupted_ingest_is_never_trusted(tmp_path: Path, monkeypatch: pytest
     bot.ingest(corpus)
     before = bot.index.keyword_key()
 
-    # What a kill after the first Chroma write leaves: the key cleared, new chunks stored,
-    # the saved copy from before.
+    # What a kill after the chunk writes leaves: the key cleared, new chunks stored, the
+    # lexicon and the saved keyword index from before.
     (corpus / "zz_quokka.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    monkeypatch.setattr("rag.store.PassageIndex.commit_keyword_index", lambda *a, **k: None)
-    bot.ingest(corpus)
+    def killed(*_a, **_k):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr("rag.lexicon.Lexicon.update", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        bot.ingest(corpus)
     monkeypatch.undo()
     assert bot.index.keyword_key() is None
     assert KeywordIndex.load(bot.index.derived_path("keyword")).key == before  # the old copy is still there
@@ -126,9 +137,11 @@ def test_interrupted_ingest_is_never_trusted(tmp_path: Path, monkeypatch: pytest
     assert hit, "the reader's keyword index must include the chunks the store has"
     assert KeywordIndex.load(bot.index.derived_path("keyword")).key == before  # a reader never records a key
 
+    assert "quokkafilm" not in bot.retriever.lexicon._fetch()[0]  # the lexicon update never ran
     repaired = bot.ingest(corpus)
     assert repaired.added == 0
     _assert_matches_store(bot.index)
+    assert "quokkafilm" in bot.retriever.lexicon._fetch()[0]  # redone from every chunk
 
 
 @pytest.fixture(scope="module")
