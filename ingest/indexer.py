@@ -124,6 +124,7 @@ def sync_folder(
             # only when its key is the one recorded here, so a crash before this leaves it
             # rebuilt, not wrong, and the next ingest redoes the lexicon from every chunk.
             index.commit_keyword_index(keyword_key, new, stale)
+            index.flush()  # readers then load Chroma's indexes without replaying its log
     report.seconds = time.perf_counter() - t0
     log.info("Ingested %s: %s", folder, report.summary())
     return report
