@@ -295,26 +295,34 @@ def bench_baseline(work: Path, articles: Path, rows: list[dict], args, res: dict
     _emit(f"{'baseline':24}{b['hit@5']:>8.3f}{b['search_p50_ms']:>15.2f}{run.chunks:>8}")
 
 
-# A fresh process on an ingested index: load the model (timed apart), then the first question.
+# A fresh process on an ingested index. "Loaded" is what a process pays whatever the index
+# size: the model, chromadb and its client, the answer code. The first question then pays
+# what grows with the index: Chroma's HNSW files, the keyword index, the lexicon. A second
+# fresh process does what `rag ui` does at start (one warm-up question) before the timed one.
 _FIRST_ASK = """
 import json, sys, time
 t0 = time.perf_counter()
 from rag.assistant import Assistant
+import rag.answer
 bot = Assistant(auto_ingest=False)
 bot.embeddings.embed(["warm-up"])
+bot.index  # opens the store (chromadb, its client); no collection is loaded yet
 loaded = time.perf_counter()
+if sys.argv[2] == "warm":
+    bot.ask("Netflix")
+t = time.perf_counter()
 answer = bot.ask(sys.argv[1])
-done = time.perf_counter()
-second = time.perf_counter(); bot.ask(sys.argv[1]); second = time.perf_counter() - second
-print(json.dumps({"load_s": loaded - t0, "first_ask_s": done - loaded, "second_ask_s": second,
+first = time.perf_counter() - t
+t = time.perf_counter(); bot.ask(sys.argv[1]); second = time.perf_counter() - t
+print(json.dumps({"load_s": loaded - t0, "first_ask_s": first, "second_ask_s": second,
                   "timings_ms": answer.timings_ms}))
 """
 
 
-def first_ask(home: Path, articles: Path, question: str) -> dict | None:
-    """The first ``ask`` of a fresh process whose model is loaded (the store, keyword index and
-    lexicon are not: that is what a restarted page or bot pays on its first question)."""
-    run = run_child([sys.executable, "-c", _FIRST_ASK, question], _child_env(home, articles))
+def first_ask(home: Path, articles: Path, question: str, warm: bool = False) -> dict | None:
+    """The first ``ask`` of a fresh process with the model loaded and the store open."""
+    run = run_child([sys.executable, "-c", _FIRST_ASK, question, "warm" if warm else "cold"],
+                    _child_env(home, articles))
     if run.returncode != 0:
         _emit(f"first ask in a fresh process failed (exit {run.returncode}): {run.stderr.strip()[-500:]}")
         return None
@@ -368,6 +376,7 @@ def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], 
         bm25_s = time.perf_counter() - t
         del ids, texts, files
         fresh = None if args.no_cold else first_ask(home, corpus.folder, questions[0])
+        warmed = None if args.no_cold else first_ask(home, corpus.folder, questions[0], warm=True)
         lat, cpu_lat = _time_asks(bot, questions, args.repeats)
         row = {
             "size": size,
@@ -387,6 +396,7 @@ def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], 
             "first_ask_s": fresh["first_ask_s"] if fresh else None,
             "first_ask_timings_ms": fresh["timings_ms"] if fresh else None,
             "fresh_process_load_s": fresh["load_s"] if fresh else None,
+            "first_ask_after_warmup_s": warmed["first_ask_s"] if warmed else None,
             "query_p50_ms": p50(lat),
             "query_p95_ms": percentile(lat, 95),
             "query_cpu_p50_ms": p50(cpu_lat),
@@ -395,9 +405,10 @@ def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], 
         out.append(row)
         first = (
             f"first ask in a fresh process {fresh['first_ask_s'] * 1000:.0f} ms "
-            f"({fresh['first_ask_s'] * 1000 / max(row['query_p50_ms'], 1e-9):.1f}x warm p50; model loaded, "
-            f"load {fresh['load_s']:.2f} s)"
-            if fresh
+            f"({fresh['first_ask_s'] * 1000 / max(row['query_p50_ms'], 1e-9):.1f}x warm p50; model loaded and "
+            f"store open: {fresh['load_s']:.2f} s), after a warm-up question "
+            f"{warmed['first_ask_s'] * 1000:.0f} ms ({warmed['first_ask_s'] * 1000 / max(row['query_p50_ms'], 1e-9):.1f}x)"
+            if fresh and warmed
             else "first ask skipped (--no-cold)"
         )
         _emit(
@@ -463,8 +474,11 @@ def summary(res: dict) -> list[str]:
         )
         if row.get("first_ask_s") is not None:
             add(
-                f"scale {row['chunks']} chunks: first ask, fresh process (model loaded)",
-                f"{row['first_ask_s'] * 1000:.0f} ms = {row['first_ask_s'] * 1000 / row['query_p50_ms']:.1f}x warm p50",
+                f"scale {row['chunks']} chunks: first ask, fresh process (model loaded, store open) / "
+                "after a warm-up question",
+                f"{row['first_ask_s'] * 1000:.0f} ms = {row['first_ask_s'] * 1000 / row['query_p50_ms']:.1f}x / "
+                f"{row['first_ask_after_warmup_s'] * 1000:.0f} ms = "
+                f"{row['first_ask_after_warmup_s'] * 1000 / row['query_p50_ms']:.1f}x warm p50",
                 "<= 3x warm p50",
             )
     if "scale_p50_ratio" in res:
