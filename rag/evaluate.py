@@ -23,6 +23,11 @@ Metrics (rates over the answerable questions unless said otherwise):
         topic switches (``switch: true``) were merged with the earlier turn
         (their answer has a ``resolved_question``).
     p50_ms: median wall time of ``Assistant.ask``.
+    claims_kept, claims_removed, fallbacks, declines, language_retries
+        (generative mode only): claims the citation check kept and removed over
+        all answers; answers where the extractive answer was served instead of
+        the model's (timeout, error, nothing supported); declines (the model's
+        own or the retriever's); drafts asked again in the question's language.
 """
 
 from __future__ import annotations
@@ -98,6 +103,8 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
                 "switch": q.get("switch"),
                 "files": [c.file for c in answer.citations],
                 "ms": round(latencies[-1], 2),
+                "mode": answer.mode,
+                "check": answer.check,
             }
         )
     return {"rows": rows, "summary": summarize(rows, latencies)}
@@ -129,6 +136,13 @@ def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, A
         followups = [r for r in answerable if r.get("switch") is False]
         summary["followup_accuracy"] = round(sum(r["correct"] for r in followups) / max(len(followups), 1), 4)
         summary["switches_merged"] = sum(1 for r in rows if r.get("switch") and r.get("resolved") is not None)
+    checked = [r["check"] for r in rows if r.get("check")]
+    if checked:
+        summary["claims_kept"] = sum(c["kept"] for c in checked)
+        summary["claims_removed"] = sum(c["removed"] for c in checked)
+        summary["fallbacks"] = sum(1 for c in checked if c.get("fallback"))
+        summary["declines"] = sum(1 for c in checked if c.get("declined") and c.get("kept") == 0)
+        summary["language_retries"] = sum(1 for c in checked if c.get("language_retry"))
     return summary
 
 

@@ -20,6 +20,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rag.answering.followup import resolve
+from rag.answering.question import language
+from rag.claims import is_decline, strip_markers
 from rag.llm_citations import CheckResult, SupportChecker, render
 from rag.prompts import answer_messages, rewrite_messages
 from rag.types import Answer, final_answer
@@ -146,6 +148,7 @@ class LLMAnswerer:
         self.assistant = assistant
         self.settings = assistant.settings
         self._model = model
+        self._checker: SupportChecker | None = None
         self._lock = threading.Lock()
         # OpenAI-compatible servers and Ollama always end a complete reply with a reason.
         self.require_finish = model is None and (assistant.settings.llm or "").split(":", 1)[0].lower() in (
@@ -169,9 +172,13 @@ class LLMAnswerer:
             return self._model
 
     def checker(self) -> SupportChecker:
-        from ingest.chunking import split_sentences
+        """The citation checker, made once: it caches passage sentence and word vectors."""
+        with self._lock:
+            if self._checker is None:
+                from ingest.chunking import split_sentences
 
-        return SupportChecker(self.assistant.embeddings.embed_documents, split_sentences)
+                self._checker = SupportChecker(self.assistant.embeddings.embed_documents, split_sentences)
+            return self._checker
 
     def ask(self, question: str, *, history: History | None = None, k: int | None = None) -> Answer:
         """Like ``stream`` but returns only the final ``Answer``."""
@@ -217,51 +224,93 @@ class LLMAnswerer:
         timings.update({f"retrieve_{key}": v for key, v in hits.timings_ms.items()})
         if hits.abstain or not hits.passages or failure is not None:
             # Out of scope (decline) or the model is down: no point in asking it.
-            yield from self._extractive(question, standalone, hits, failure, timings, t0, streamed=False)
+            info = _check_info(None, "error" if failure is not None else None, False, declined=hits.abstain)
+            yield from self._extractive(
+                question, standalone, hits, failure, timings, t0, streamed=False, check=info
+            )
             return
 
-        messages = answer_messages(standalone, hits.passages)
-        parts: list[str] = []
-        finish = None
+        # Computed now, so that it can be shown at once if the model fails or times out.
         t = time.perf_counter()
-        try:
-            for chunk in model.stream(messages):
-                piece = _piece(chunk)
-                if piece:
-                    if not parts:
-                        timings["llm_first_token"] = _ms(t)
-                    parts.append(piece)
-                    yield piece
-                meta = getattr(chunk, "response_metadata", None) or {}
-                finish = (
-                    meta.get("finish_reason")
-                    or meta.get("done_reason")
-                    or ("stop" if meta.get("done") else None)
-                    or finish
+        fallback = self.extractive_answer(standalone, hits)
+        timings["extractive"] = _ms(t)
+        checker = self.checker()
+        # Sentence and word vectors of the passages, while the model writes (the check waits for the draft).
+        ready = threading.Thread(target=checker.prepare, args=(hits.passages,), daemon=True)
+        ready.start()
+
+        wanted = language(question)
+        retried = False
+        messages = answer_messages(standalone, hits.passages, wanted)
+        draft, finish, notice = "", None, None
+        shown = [False]  # whether any draft text reached the reader
+        t = time.perf_counter()
+        for attempt in range(2):
+            if attempt:
+                yield "\n\n"  # the retry's draft supersedes the first one on screen
+            try:
+                first = "llm_retry_first_token" if attempt else "llm_first_token"
+                outcome = yield from self._draft(model, messages, timeout, timings, first, shown)
+            except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
+                timings["llm"] = _ms(t)
+                if attempt and draft:
+                    break  # the retry failed: keep the first draft
+                ready.join()
+                kind = "timeout" if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ else "error"
+                notice = self._failed(e, timeout, "answering")
+                yield from self._extractive(
+                    question,
+                    standalone,
+                    hits,
+                    notice,
+                    timings,
+                    t0,
+                    streamed=shown[0],
+                    answer=fallback,
+                    check=_check_info(None, kind, retried),
                 )
-                if time.perf_counter() - t > timeout:
-                    raise TimeoutError
-            if finish is None and self.require_finish:
-                raise IncompleteReplyError
-        except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
-            timings["llm"] = _ms(t)
-            notice = self._failed(e, timeout, "answering")
-            yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=bool(parts))
-            return
+                return
+            draft, finish = outcome
+            got = draft_language(draft)
+            if attempt or got is None or got == wanted or is_decline(draft.split(".")[0]):
+                break
+            log.info("The draft is in %s, the question in %s: asking again, firmly.", got, wanted)
+            retried = True
+            messages = answer_messages(standalone, hits.passages, wanted, firm=True)
         timings["llm"] = _ms(t)
 
-        # Reasoning models may think aloud first; only the answer after it is checked.
-        draft = re.sub(r"<think>.*?(</think>|$)", "", "".join(parts), flags=re.DOTALL)
         if finish == "length":
             draft = drop_unfinished(draft)
+        ready.join()
         t = time.perf_counter()
-        result = self.checker().check(draft, hits.passages)
+        result = checker.check(draft, hits.passages, question=standalone)
         text, spans = render(result)
         timings["check"] = _ms(t)
+        if result.declined:
+            from rag.answer import decline
+
+            answer = decline(question)
+            answer.mode = "generative"
+            answer.resolved_question = standalone if standalone != question else None
+            answer.timings_ms = {**timings, "total": _ms(t0)}
+            answer.check = _check_info(result, None, retried, declined=True)
+            yield "\n\n" + answer.text
+            yield answer
+            return
         if not spans:
             log.info("No supported sentence in the draft %r", draft[:300])
             notice = NOTICE_EMPTY if not draft.strip() else NOTICE_UNVERIFIED
-            yield from self._extractive(question, standalone, hits, notice, timings, t0, streamed=bool(parts))
+            yield from self._extractive(
+                question,
+                standalone,
+                hits,
+                notice,
+                timings,
+                t0,
+                streamed=shown[0],
+                answer=fallback,
+                check=_check_info(result, "empty" if not draft.strip() else "unsupported", retried),
+            )
             return
 
         from rag.citations import cite
@@ -271,16 +320,59 @@ class LLMAnswerer:
             p = hits.passages[s.index]
             citations.append(cite(s.n, p, p.char_start + s.start, p.char_start + s.end, s.score))
         timings["total"] = _ms(t0)
+        notes = [n for n in (check_notice(result), language_notice(draft_language(text), wanted)) if n]
         yield Answer(
             question=question,
             text=text,
             citations=citations,
             sources=hits.passages,
             mode="generative",
-            notice=check_notice(result),
+            notice=" ".join(notes) or None,
             timings_ms=timings,
             resolved_question=standalone if standalone != question else None,
+            check=_check_info(result, None, retried),
         )
+
+    def _draft(
+        self,
+        model: BaseChatModel,
+        messages: list[Any],
+        timeout: float,
+        timings: dict[str, float],
+        first: str,
+        shown: list[bool],
+    ) -> Iterator[str]:
+        """Stream one draft; yields its pieces and returns ``(draft, finish_reason)``.
+
+        Raises:
+            TimeoutError: The draft took longer than ``timeout``.
+            IncompleteReplyError: The stream ended without an end-of-reply signal.
+            Exception: Whatever the client raised.
+        """
+        parts: list[str] = []
+        finish = None
+        t = time.perf_counter()
+        for chunk in model.stream(messages):
+            piece = _piece(chunk)
+            if piece:
+                if not parts:
+                    timings[first] = _ms(t)
+                parts.append(piece)
+                shown[0] = True
+                yield piece
+            meta = getattr(chunk, "response_metadata", None) or {}
+            finish = (
+                meta.get("finish_reason")
+                or meta.get("done_reason")
+                or ("stop" if meta.get("done") else None)
+                or finish
+            )
+            if time.perf_counter() - t > timeout:
+                raise TimeoutError
+        if finish is None and self.require_finish:
+            raise IncompleteReplyError
+        # Reasoning models may think aloud first; only the answer after it is checked.
+        return re.sub(r"<think>.*?(</think>|$)", "", "".join(parts), flags=re.DOTALL), finish
 
     def extractive_answer(self, question: str, hits: Hits) -> Answer:
         """The extractive answer (or decline) used for fallbacks."""
@@ -306,9 +398,12 @@ class LLMAnswerer:
         t0: float,
         *,
         streamed: bool,
+        answer: Answer | None = None,
+        check: dict[str, Any] | None = None,
     ) -> Iterator[str | Answer]:
-        answer = self.extractive_answer(standalone, hits)
+        answer = answer or self.extractive_answer(standalone, hits)
         answer.question = question
+        answer.check = check
         answer.resolved_question = standalone if standalone != question else None
         answer.notice = notice
         answer.timings_ms = {**timings, "total": _ms(t0)}
@@ -337,6 +432,36 @@ def check_notice(result: CheckResult) -> str | None:
         return None
     text = "; ".join(notes) + "."
     return text[0].upper() + text[1:]
+
+
+def draft_language(text: str) -> str | None:
+    """``"de"``/``"en"`` for a draft long enough to tell, else None (a bare name or number)."""
+    body = strip_markers(text)
+    if len(re.findall(r"[^\W\d_]{2,}", body)) < 5:
+        return None
+    return language(body)
+
+
+def language_notice(got: str | None, wanted: str) -> str | None:
+    """A one-line note when the answer came in another language than the question's."""
+    if got is None or got == wanted:
+        return None
+    names = {"de": ("German", "Deutsch"), "en": ("English", "Englisch")}
+    if wanted == "de":
+        return f"Das Sprachmodell hat auf {names[got][1]} geantwortet, nicht auf Deutsch."
+    return f"The language model answered in {names[got][0]}, not in English."
+
+
+def _check_info(
+    result: CheckResult | None, fallback: str | None, retried: bool, *, declined: bool = False
+) -> dict[str, Any]:
+    return {
+        "kept": len(result.kept) if result else 0,
+        "removed": len(result.removed) if result else 0,
+        "fallback": fallback,
+        "declined": declined,
+        "language_retry": retried,
+    }
 
 
 def _ms(t: float) -> float:

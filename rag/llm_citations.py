@@ -1,202 +1,66 @@
 """Checking an LLM's draft against the passages it was given.
 
-A draft is split into sentences, each with the ``[n]`` markers written after it.
-Markers pointing outside the given passages are dropped (the sentence then
-counts as uncited). Each remaining marker is kept only if its passage supports
-the sentence: every number in the sentence must occur in the passage (digits or
-number words, English or German), most of its names must too, and a score
-mixing cross-lingual embedding similarity with word overlap must pass a
-threshold. Sentences left with no supporting passage are removed, except that
-an uncited sentence strongly supported by one passage is kept and cited to it.
-The quote for a kept marker is the passage sentence that supports the claim
-best.
+A draft is split into sentences, each with the ``[n]`` markers written after it
+(``rag.claims``). Markers pointing outside the given passages are dropped (the
+sentence then counts as uncited). Each remaining marker is kept only if one
+*unit* of its passage — a sentence, two adjacent sentences, or a sentence
+ending in ":" with the list it introduces — supports the claim's relation and
+its arguments together (``rag.support.judge``: numbers and what they measure,
+names, roles, list items, the relation words). A claim left with no supporting
+passage is removed; an uncited claim that some unit supports is kept and cited
+to it. The quote for a kept marker is the supporting unit.
 
-Everything here is pure: the embedding function and the sentence splitter are
-passed in, so the rules can be tested with small fakes.
+Declines ("The passages don't say …") and list lead-ins ("The jobs at risk
+are:") state no fact: they are neither kept as claims nor counted as removed.
+
+The embedding function and the sentence splitter are passed in, so the rules
+can be tested with small fakes; word and sentence vectors are cached by content.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.text import terms
+import numpy as np
+
+from rag.claim_text import Token, View, compound_parts, names_in, number_values, view
+from rag.claims import (
+    Claim,
+    is_decline,
+    is_lead_in,
+    looks_like_instructions,
+    parse_markers,
+    split_claims,
+    strip_markers,
+)
+from rag.support import Verdict, judge
+from rag.text import fold
 from rag.types import Passage
+
+__all__ = [
+    "CheckResult",
+    "CheckedClaim",
+    "CitedSpan",
+    "Claim",
+    "Support",
+    "SupportChecker",
+    "looks_like_instructions",
+    "names_in",
+    "number_values",
+    "parse_markers",
+    "render",
+    "split_claims",
+    "strip_markers",
+]
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
 SplitFn = Callable[[str], list[tuple[int, int]]]
-
-# Calibrated on the bundled articles with multilingual USE (English claims vs German text).
-SUPPORT_THRESHOLD = 0.30
-UNCITED_MARGIN = 0.06
-NAME_BONUS, NAME_BONUS_CAP = 0.06, 0.18
-NUMBER_BONUS, NUMBER_BONUS_CAP = 0.06, 0.12
-NAME_PENALTY, NAME_PENALTY_CAP = 0.10, 0.30
-OVERLAP_WEIGHT = 0.35
-
-_MARKER = re.compile(
-    r"\s*[\[【]\s*(?:(?:passages?|quellen?|sources?|doc(?:ument)?s?)\s*)?"
-    r"(\d{1,3}(?:\s*(?:,|;|-|–|and|und|&)\s*\d{1,3})*)\s*[\]】]",
-    re.IGNORECASE,
-)
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
-_END = re.compile(r"[.!?…]+[\"'”“»«)\]]*")
-_ABBREV = {
-    "z",
-    "b",
-    "d",
-    "h",
-    "u",
-    "a",
-    "s",
-    "e",
-    "g",
-    "i",
-    "ca",
-    "bzw",
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "nr",
-    "vs",
-    "st",
-    "mio",
-    "mrd",
-    "inkl",
-    "ggf",
-    "evtl",
-    "usw",
-    "co",
-    "jr",
-    "sr",
-    "prof",
-    "vgl",
-}
-
-_INSTRUCTIONS = re.compile(
-    r"\b(?:ignore|disregard|forget|override|ignoriere|vergiss|missachte)\b.{0,60}"
-    r"\b(?:instructions?|prompts?|rules|guidelines|anweisungen|regeln|vorgaben)\b"
-    r"|\b(?:reply|respond|answer|output|antworte|gib)\b.{0,30}\b(?:only|nur|ausschließlich)\b"
-    r"|\btell the user\b|\bsystem prompt\b|\byou are now\b|\bas an ai\b"
-    r"|\bsag(?:e)? (?:dem|den) (?:nutzer|benutzer)|\bdu bist (?:jetzt|nun)\b",
-    re.IGNORECASE,
-)
-MIN_CLAIM_TERMS = 2
-_NUMBER_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "hundred": 100,
-    "thousand": 1000,
-    "dozen": 12,
-    "twice": 2,
-    "double": 2,
-    "zwei": 2,
-    "drei": 3,
-    "vier": 4,
-    "fünf": 5,
-    "sechs": 6,
-    "sieben": 7,
-    "acht": 8,
-    "neun": 9,
-    "zehn": 10,
-    "elf": 11,
-    "zwölf": 12,
-    "fünfzehn": 15,
-    "zwanzig": 20,
-    "dreißig": 30,
-    "vierzig": 40,
-    "fünfzig": 50,
-    "hundert": 100,
-    "tausend": 1000,
-    "doppelt": 2,
-    "zweimal": 2,
-}
-_NUMBER_SUFFIXES = ("fach", "mal", "fold", "x")
-_NAME_STOP = {
-    "ai",
-    "ki",
-    "the",
-    "a",
-    "an",
-    "in",
-    "on",
-    "at",
-    "and",
-    "but",
-    "it",
-    "its",
-    "this",
-    "that",
-    "these",
-    "according",
-    "however",
-    "also",
-    "yes",
-    "no",
-    "der",
-    "die",
-    "das",
-    "ein",
-    "eine",
-    "laut",
-    "und",
-    "aber",
-    "auch",
-    "ja",
-    "nein",
-    "netflix's",
-    "he",
-    "she",
-    "they",
-    "we",
-    "mit",
-    "im",
-    "am",
-    "es",
-}
-
-
-def looks_like_instructions(sentence: str) -> bool:
-    """True for a passage sentence that addresses the model (a prompt injection).
-
-    Such sentences stay in the prompt as data but never count as support.
-    """
-    return bool(_INSTRUCTIONS.search(sentence))
-
-
-@dataclass
-class Claim:
-    """One sentence of the draft.
-
-    Attributes:
-        text: The sentence with its markers removed.
-        markers: Passage numbers as written after it (1-based, in order, unique).
-        line: Index of the draft line (paragraph or bullet) it came from.
-        bullet: The bullet prefix of that line (``"-"``, ``"2."``), if any.
-    """
-
-    text: str
-    markers: list[int]
-    line: int = 0
-    bullet: str = ""
+JudgeFn = Callable[..., Verdict]
+LIST_RUN = 6  # list lines a sentence ending in ":" may take with it
+CACHE_LIMIT = 50_000
 
 
 @dataclass
@@ -205,35 +69,42 @@ class Support:
 
     index: int
     score: float
-    sentence: tuple[int, int]  # span in passage.text
+    sentence: tuple[int, int]  # span of the supporting unit in passage.text
     numbers_ok: bool = True
     supported: bool = False
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
 class CheckedClaim:
-    """A claim after checking: which citations it keeps and why others went."""
+    """A claim after checking: which citations it keeps and why others went.
+
+    ``kind`` is ``"claim"``, ``"decline"`` or ``"lead-in"``; only claims are
+    kept or removed. ``reasons`` says why the best unit did not support it.
+    """
 
     claim: Claim
     kept: list[Support] = field(default_factory=list)
     invalid_markers: list[int] = field(default_factory=list)
     rejected_markers: list[int] = field(default_factory=list)
     auto_cited: bool = False
+    kind: str = "claim"
+    reasons: list[str] = field(default_factory=list)
 
     @property
     def removed(self) -> bool:
-        return not self.kept
+        return self.kind == "claim" and not self.kept
 
 
 @dataclass
 class CheckResult:
-    """The outcome of ``check_draft``."""
+    """The outcome of ``SupportChecker.check``."""
 
     claims: list[CheckedClaim]
 
     @property
     def kept(self) -> list[CheckedClaim]:
-        return [c for c in self.claims if not c.removed]
+        return [c for c in self.claims if c.kind == "claim" and c.kept]
 
     @property
     def removed(self) -> list[CheckedClaim]:
@@ -242,6 +113,12 @@ class CheckResult:
     @property
     def invalid_markers(self) -> list[int]:
         return [m for c in self.claims for m in c.invalid_markers]
+
+    @property
+    def declined(self) -> bool:
+        """The draft says the passages don't answer: it leads with a decline, or has one and nothing kept."""
+        kinds = [c.kind for c in self.claims if c.kind != "lead-in"]
+        return bool(kinds) and (kinds[0] == "decline" or ("decline" in kinds and not self.kept))
 
 
 @dataclass(frozen=True)
@@ -255,177 +132,20 @@ class CitedSpan:
     score: float
 
 
-# -- parsing the draft ---------------------------------------------------------------
+@dataclass
+class _Unit:
+    span: tuple[int, int]
+    view: View
 
 
-def parse_markers(text: str) -> list[int]:
-    """Passage numbers in ``[n]``-style markers, in order, without repeats.
-
-    Understands ``[1]``, ``[1, 3]``, ``[1-2]``, ``[Passage 2]`` and ``【1】``.
-    """
-    found: list[int] = []
-    for m in _MARKER.finditer(text):
-        body = m.group(1)
-        for a, b in re.findall(r"(\d+)\s*[-–]\s*(\d+)", body):
-            if int(a) <= int(b) <= int(a) + 10:
-                body = body.replace(f"{a}-{b}", ",".join(map(str, range(int(a), int(b) + 1))))
-                body = body.replace(f"{a}–{b}", ",".join(map(str, range(int(a), int(b) + 1))))
-        for num in re.findall(r"\d+", body):
-            if int(num) not in found:
-                found.append(int(num))
-    return found
-
-
-def strip_markers(text: str) -> str:
-    """``text`` without citation markers, whitespace tidied."""
-    out = _MARKER.sub("", text)
-    out = re.sub(r"\s+([.,;:!?…])", r"\1", out)
-    return " ".join(out.split())
-
-
-def split_claims(draft: str) -> list[Claim]:
-    """Split a draft into sentences, each carrying the markers that follow it.
-
-    A marker written after the full stop (``"… faster.[1] Next …"``) belongs to
-    the sentence before it. Lines (paragraphs, bullets) always end a sentence.
-    """
-    claims: list[Claim] = []
-    line_no = -1
-    for raw_line in draft.splitlines():
-        if not raw_line.strip():
-            continue
-        line_no += 1
-        bullet_m = _BULLET.match(raw_line)
-        bullet = bullet_m.group(0).strip() if bullet_m else ""
-        line = raw_line[bullet_m.end() :] if bullet_m else raw_line
-        for piece in _split_line(line):
-            markers = parse_markers(piece)
-            text = strip_markers(piece)
-            if not re.search(r"\w", text):
-                if claims and markers:
-                    claims[-1].markers.extend(m for m in markers if m not in claims[-1].markers)
-                continue
-            claims.append(Claim(text=text, markers=markers, line=line_no, bullet=bullet))
-    return claims
-
-
-def _split_line(line: str) -> list[str]:
-    pieces: list[str] = []
-    start = 0
-    for m in _END.finditer(line):
-        end = m.end()
-        trailing = _MARKER.match(line, end)
-        while trailing:
-            end = trailing.end()
-            trailing = _MARKER.match(line, end)
-        if end < len(line) and not line[end].isspace():
-            continue
-        word = re.search(r"(\w+)$", line[start : m.start()])
-        if m.group(0).startswith(".") and len(m.group(0)) == 1 and word:
-            w = word.group(1).lower()
-            nxt = line[end:].lstrip()[:1]
-            if w in _ABBREV or (w.isdigit() and nxt[:1].islower()):
-                continue
-        pieces.append(line[start:end])
-        start = end
-    if line[start:].strip():
-        pieces.append(line[start:])
-    return pieces
-
-
-# -- lexical evidence ------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return text.replace("\u00ad", "").replace("‑", "-").replace("–", "-")
-
-
-def _digit_values(token: str) -> set[float]:
-    values: set[float] = set()
-    plain = re.sub(r"[.,\u202f\u00a0 ']", "", token)
-    if plain.isdigit():
-        values.add(float(plain))
-    seps = re.findall(r"[.,]", token)
-    if len(seps) == 1:
-        values.add(float(token.replace(",", ".")))
-    return values
-
-
-def number_values(text: str) -> list[set[float]]:
-    """Each number in ``text`` as the set of values it may stand for.
-
-    ``"11,08"`` may be 11.08 or 1108, ``"1.000"`` 1.0 or 1000; number words in
-    English and German count too (``"ten times"``, ``"zehnmal"``). "One"/"ein"
-    and ordinals are left out: they are too often not numbers.
-    """
-    folded = _fold(text)
-    found: list[set[float]] = []
-    for m in re.finditer(r"(?<![\w])\d+(?:[.,\u202f\u00a0]\d+)*", folded):
-        values = _digit_values(m.group(0))
-        if values:
-            found.append(values)
-    for word in re.findall(r"[a-zäöüß]+", folded):
-        value = _NUMBER_WORDS.get(word)
-        if value is None:
-            for suffix in _NUMBER_SUFFIXES:
-                if word.endswith(suffix) and word[: -len(suffix)] in _NUMBER_WORDS:
-                    value = _NUMBER_WORDS[word[: -len(suffix)]]
-                    break
-        if value is not None:
-            found.append({float(value)})
-    return found
-
-
-def names_in(sentence: str) -> list[str]:
-    """Capitalised words and acronyms that a supporting passage should contain.
-
-    The first word of the sentence counts only when it is an acronym or has an
-    inner capital, so "The" and ordinary sentence starts are skipped.
-    """
-    names: list[str] = []
-    words = re.findall(r"[\w][\w'’\-]*", sentence)
-    for i, word in enumerate(words):
-        core = word.strip("-'’")
-        if len(core) < 3 or not core[0].isupper() or core.lower() in _NAME_STOP or core.isdigit():
-            continue
-        if core.endswith(("'s", "’s")):
-            core = core[:-2]
-        if i == 0 and not (core.isupper() or any(c.isupper() for c in core[1:])):
-            continue
-        if core not in names:
-            names.append(core)
-    return names
-
-
-def _spelling(text: str) -> str:
-    # English and German spell shared names differently: California/Kalifornien, Photo/Foto.
-    return text.replace("ph", "f").replace("th", "t").replace("c", "k").replace("y", "i")
-
-
-def _name_in(name: str, folded_text: str) -> bool:
-    stem = _fold(name)
-    stem = stem[: max(4, min(len(stem) - 1, 6))] if len(stem) > 4 else stem
-    return stem in folded_text or _spelling(stem) in _spelling(folded_text)
-
-
-def _content_stems(text: str) -> set[str]:
-    return {t[:5] for t in terms(text) if len(t) >= 4 and not t.isdigit()}
-
-
-# -- scoring ---------------------------------------------------------------------
-
-
-def _normalize(vectors: list[list[float]]) -> list[list[float]]:
-    out = []
-    for v in vectors:
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        out.append([x / norm for x in v])
-    return out
-
-
-def _dot(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=False))
+def kind_of(claim: Claim, question: str | None = None) -> str:
+    """``"decline"``, ``"lead-in"`` or ``"claim"``; a decline may repeat only the question's numbers."""
+    asked = set().union(*number_values(question or "")) if question else set()
+    if is_decline(claim.text) and all(v & asked for v in number_values(claim.text)):
+        return "decline"
+    if is_lead_in(claim) and not number_values(claim.text) and not names_in(claim.text):
+        return "lead-in"
+    return "claim"
 
 
 class SupportChecker:
@@ -433,117 +153,170 @@ class SupportChecker:
 
     Args:
         embed: Texts to vectors, e.g. ``embeddings.embed_documents``.
-        split_sentences: Text to sentence spans, e.g.
-            ``ingest.chunking.split_sentences``.
-        threshold: Minimum support score for a cited passage.
+        split_sentences: Text to sentence spans, e.g. ``ingest.chunking.split_sentences``.
+        threshold: Unused; kept for callers of the earlier score-threshold check.
+        judge: Decides whether one unit supports one claim (``rag.support.judge``).
     """
 
     def __init__(
-        self, embed: EmbedFn, split_sentences: SplitFn, threshold: float = SUPPORT_THRESHOLD
+        self, embed: EmbedFn, split_sentences: SplitFn, threshold: float | None = None, judge: JudgeFn = judge
     ) -> None:
         self.embed = embed
         self.split_sentences = split_sentences
-        self.threshold = threshold
+        self.judge = judge
+        self._vectors: dict[str, np.ndarray] = {}
+        self._sims: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
 
-    def check(self, draft: str, passages: Sequence[Passage]) -> CheckResult:
+    # -- vectors -----------------------------------------------------------------------
+    def _vecs(self, texts: Sequence[str]) -> list[np.ndarray]:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            got = np.asarray(self.embed(missing), dtype=np.float32)
+            norms = np.linalg.norm(got, axis=1, keepdims=True)
+            got = got / np.where(norms == 0, 1.0, norms)
+            with self._lock:
+                if len(self._vectors) + len(missing) > CACHE_LIMIT:
+                    self._vectors.clear()
+                    self._sims.clear()
+                self._vectors.update(zip(missing, got, strict=True))
+        with self._lock:
+            return [self._vectors[t] for t in texts]
+
+    def sim(self, a: str, b: str) -> float:
+        """Cosine of two words' vectors (both must have been embedded by ``prepare``)."""
+        key = (a, b)
+        value = self._sims.get(key)
+        if value is None:
+            va, vb = self._vectors.get(a), self._vectors.get(b)
+            value = float(va @ vb) if va is not None and vb is not None else 0.0
+            self._sims[key] = value
+        return value
+
+    # -- units -------------------------------------------------------------------------
+    def units(self, passage: Passage) -> list[_Unit]:
+        """A passage's sentences, adjacent pairs, and colon-introduced lists, without injected instructions."""
+        text = passage.text
+        spans = [(s, e) for s, e in self.split_sentences(text) if text[s:e].strip()] or [(0, len(text))]
+        spans = [(s, e) for s, e in spans if not looks_like_instructions(text[s:e])]
+        out: list[tuple[int, int]] = []
+        for i, (s, e) in enumerate(spans):
+            out.append((s, e))
+            if i + 1 < len(spans):
+                out.append((s, spans[i + 1][1]))
+            if text[s:e].rstrip().endswith(":"):
+                for j in range(i + 2, min(len(spans), i + 1 + LIST_RUN)):
+                    out.append((s, spans[j][1]))
+            if text[s:e].lstrip().startswith("|"):
+                # A table row means what its header says: the first row of its table goes with it.
+                head = i
+                while head > 0 and text[spans[head - 1][0] : spans[head - 1][1]].lstrip().startswith("|"):
+                    head -= 1
+                if 1 < i - head <= LIST_RUN:
+                    out.append((spans[head][0], e))
+        units = []
+        for sp in dict.fromkeys(out):
+            v = view(text[sp[0] : sp[1]])
+            if sp not in spans:
+                v.pieces = [view(text[s:e]) for s, e in spans if sp[0] <= s and e <= sp[1]]
+            units.append(_Unit(sp, v))
+        return units
+
+    def prepare(self, passages: Sequence[Passage]) -> list[list[_Unit]]:
+        """Units of every passage with their sentence and word vectors (cached; safe to call ahead)."""
+        units = [self.units(p) for p in passages]
+        flat = [u for us in units for u in us]
+        for u, vec in zip(flat, self._vecs([u.view.text for u in flat]), strict=True):
+            u.view.vector = vec
+        forms = {t.form for u in flat for t in u.view.words}
+        self._vecs(sorted(forms | {p for f in forms for p in compound_parts(f)}))
+        return units
+
+    def _parts(self, units: list[list[_Unit]]) -> dict[str, list[str]]:
+        forms = {t.form for us in units for u in us for t in u.view.words}
+        return {f: ps for f in forms if (ps := compound_parts(f))}
+
+    # -- checking ----------------------------------------------------------------------
+    def check(self, draft: str, passages: Sequence[Passage], question: str | None = None) -> CheckResult:
         """Check every sentence of ``draft`` against ``passages`` (``[n]`` = ``passages[n-1]``).
+
+        Args:
+            draft: The model's answer, with ``[n]`` markers.
+            passages: The passages it was given, in prompt order.
+            question: The question, whose focus words an elliptic claim asserts.
 
         Returns:
             A ``CheckResult``; claims with no kept support are to be removed.
         """
         claims = split_claims(draft)
         if not claims or not passages:
-            return CheckResult([CheckedClaim(c, invalid_markers=list(c.markers)) for c in claims])
-        spans = [self._sentences(p.text) for p in passages]
-        texts = [c.text for c in claims] + [
-            p.text[s:e] for p, sp in zip(passages, spans, strict=True) for s, e in sp
-        ]
-        vectors = _normalize(self.embed(texts))
-        claim_vecs = vectors[: len(claims)]
-        sent_vecs: list[list[list[float]]] = []
-        pos = len(claims)
-        for sp in spans:
-            sent_vecs.append(vectors[pos : pos + len(sp)])
-            pos += len(sp)
-        folded = [_fold(p.text) for p in passages]
-        numbers = [set().union(*number_values(p.text)) if number_values(p.text) else set() for p in passages]
+            return CheckResult(
+                [CheckedClaim(c, invalid_markers=list(c.markers), kind=kind_of(c, question)) for c in claims]
+            )
+        units = self.prepare(passages)
+        parts = self._parts(units)
+        known = frozenset(
+            fold(m.group(1)) for p in passages for m in re.finditer(r"(?<=[\w,;] )([A-Z][\w]+)", p.text)
+        )
+        views = [view(c.text) for c in claims]
+        for v, vec in zip(views, self._vecs([c.text for c in claims]), strict=True):
+            v.vector = vec
+        focus: tuple[Token, ...] = ()
+        if question:
+            from rag.answering.question import analyze
+
+            asked = set(analyze(question).focus)
+            focus = tuple({t.word: t for t in view(question).words if t.word in asked}.values())
+        self._vecs(sorted({t.form for v in views for t in v.words} | {t.form for t in focus}))
 
         results = []
-        for claim, cvec in zip(claims, claim_vecs, strict=True):
-            checked = CheckedClaim(claim)
+        for claim, cview in zip(claims, views, strict=True):
+            checked = CheckedClaim(claim, kind=kind_of(claim, question))
             valid = []
             for m in claim.markers:
                 (valid if 1 <= m <= len(passages) else checked.invalid_markers).append(m)
-            scored = {
-                i: self._support(
-                    i, claim.text, cvec, passages[i], spans[i], sent_vecs[i], folded[i], numbers[i]
-                )
-                for i in range(len(passages))
-            }
-            if valid:
-                for m in valid:
-                    support = scored[m - 1]
-                    if support.supported:
-                        checked.kept.append(support)
-                    else:
-                        checked.rejected_markers.append(m)
-            else:
-                best = max(scored.values(), key=lambda s: s.score)
-                if best.supported and best.score >= self.threshold + UNCITED_MARGIN:
-                    checked.kept.append(best)
-                    checked.auto_cited = True
+            if checked.kind != "claim":
+                results.append(checked)
+                continue
+            targets = [m - 1 for m in valid] or list(range(len(passages)))
+            best: Support | None = None
+            for i in targets:
+                support = self._support(i, cview, units[i], parts, focus, known)
+                if support.supported and valid:
+                    checked.kept.append(support)
+                elif valid:
+                    checked.rejected_markers.append(i + 1)
+                if best is None or (support.supported, support.score) > (best.supported, best.score):
+                    best = support
+            if not valid and best is not None and best.supported:
+                checked.kept.append(best)
+                checked.auto_cited = True
+            if not checked.kept and best is not None:
+                checked.reasons = best.reasons
             results.append(checked)
         return CheckResult(results)
-
-    def _sentences(self, text: str) -> list[tuple[int, int]]:
-        spans = [(s, e) for s, e in self.split_sentences(text) if text[s:e].strip()] or [(0, len(text))]
-        return [(s, e) for s, e in spans if not looks_like_instructions(text[s:e])]
 
     def _support(
         self,
         index: int,
-        claim: str,
-        cvec: list[float],
-        passage: Passage,
-        spans: list[tuple[int, int]],
-        svecs: list[list[float]],
-        folded: str,
-        passage_numbers: set[float],
+        claim: View,
+        units: list[_Unit],
+        parts: dict[str, list[str]],
+        focus: tuple[Token, ...],
+        known: frozenset[str] = frozenset(),
     ) -> Support:
-        if not spans or len(_content_stems(claim)) < MIN_CLAIM_TERMS:
-            return Support(index, 0.0, (0, 0), supported=False)
-        claim_numbers = number_values(claim)
-        numbers_ok = all(values & passage_numbers for values in claim_numbers)
-        names = names_in(claim)
-        matched = [n for n in names if _name_in(n, folded)]
-        unmatched = len(names) - len(matched)
-        stems = _content_stems(claim)
-
-        best_i, best_local = 0, -1.0
-        best_cos = -1.0
-        for i, ((s, e), v) in enumerate(zip(spans, svecs, strict=True)):
-            cos = _dot(cvec, v)
-            sentence = passage.text[s:e]
-            sfold = _fold(sentence)
-            hits = sum(1 for n in matched if _name_in(n, sfold))
-            hits += sum(
-                1 for values in claim_numbers if values & set().union(*number_values(sentence) or [set()])
-            )
-            overlap = len(stems & _content_stems(sentence)) / len(stems) if stems else 0.0
-            local = cos + 0.08 * hits + OVERLAP_WEIGHT * overlap
-            if local > best_local:
-                best_i, best_local = i, local
-            best_cos = max(best_cos, cos + OVERLAP_WEIGHT * overlap)
-        score = (
-            best_cos
-            + min(NUMBER_BONUS * len(claim_numbers), NUMBER_BONUS_CAP) * numbers_ok
-            + min(NAME_BONUS * len(matched), NAME_BONUS_CAP)
-            - min(NAME_PENALTY * unmatched, NAME_PENALTY_CAP)
-        )
-        # Mostly unknown names mean a claim about something else, however close in topic.
-        names_ok = unmatched < 2 or unmatched <= len(matched)
-        supported = numbers_ok and names_ok and score >= self.threshold
-        return Support(index, round(score, 4), spans[best_i], numbers_ok, supported)
+        best: tuple[Verdict, _Unit] | None = None
+        for u in units:
+            verdict = self.judge(claim, u.view, sim=self.sim, parts=parts, focus=focus, known=known)
+            key = (verdict.supported, verdict.score, -(u.span[1] - u.span[0]))
+            if best is None or key > (best[0].supported, best[0].score, -(best[1].span[1] - best[1].span[0])):
+                best = (verdict, u)
+        if best is None:
+            return Support(index, 0.0, (0, 0), supported=False, reasons=["no sentence to check against"])
+        verdict, u = best
+        numbers_ok = not any(r.startswith("number") for r in verdict.reasons)
+        return Support(index, verdict.score, u.span, numbers_ok, verdict.supported, list(verdict.reasons))
 
 
 # -- assembling the checked answer --------------------------------------------------
@@ -552,15 +325,25 @@ class SupportChecker:
 def render(result: CheckResult) -> tuple[str, list[CitedSpan]]:
     """The checked answer text with markers renumbered from 1, and its citations.
 
-    Markers follow each sentence, as in extractive answers. Two claims
-    citing the same sentence of the same passage share one number.
+    Markers follow each sentence, as in extractive answers. Two claims citing
+    the same unit of the same passage share one number. A list lead-in is
+    shown when a claim after it is kept; declines are not shown.
 
     Returns:
         ``(text, cited_spans)``; every ``[n]`` in ``text`` has one ``CitedSpan``.
     """
     numbers: dict[tuple[int, int, int], CitedSpan] = {}
     lines: dict[int, list[str]] = {}
-    for checked in result.kept:
+    claims = result.claims
+    for pos, checked in enumerate(claims):
+        if checked.kind == "lead-in":
+            if any(c.kind == "claim" and c.kept for c in claims[pos + 1 :]):
+                lines.setdefault(checked.claim.line, []).append(
+                    _with_bullet(checked, checked.claim.text, lines)
+                )
+            continue
+        if checked.kind != "claim" or not checked.kept:
+            continue
         marks = []
         for s in checked.kept:
             key = (s.index, *s.sentence)
@@ -569,9 +352,13 @@ def render(result: CheckResult) -> tuple[str, list[CitedSpan]]:
             mark = f"[{numbers[key].n}]"
             if mark not in marks:
                 marks.append(mark)
-        sentence = f"{checked.claim.text} {''.join(marks)}"
-        if checked.claim.bullet and checked.claim.line not in lines:
-            sentence = f"{checked.claim.bullet} {sentence}"
+        sentence = _with_bullet(checked, f"{checked.claim.text} {''.join(marks)}", lines)
         lines.setdefault(checked.claim.line, []).append(sentence)
     text = "\n".join(" ".join(parts) for _, parts in sorted(lines.items()))
-    return text, list(numbers.values())
+    return re.sub(r"[ \t]+\n", "\n", text), list(numbers.values())
+
+
+def _with_bullet(checked: CheckedClaim, sentence: str, lines: dict[int, list[str]]) -> str:
+    if checked.claim.bullet and checked.claim.line not in lines:
+        return f"{checked.claim.bullet} {sentence}"
+    return sentence

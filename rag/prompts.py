@@ -30,7 +30,16 @@ one sentence and cite nothing.
 it in square brackets, e.g. "The scene was made ten times faster [1]." Cite only \
 passage numbers that exist; cite several like [1][3].
 4. Answer in the language of the question (the passages may be in another language), in \
-at most four short sentences. No preamble, no headings, no list of sources."""
+at most four short sentences. No preamble, no headings, no list of sources.
+5. Give each fact exactly as the passage states it: the same numbers, names and who did what. \
+Never add a fact, a name or a list item the passages don't state."""
+
+LANGUAGES = {"en": "English", "de": "German (Deutsch)"}
+ANSWER_IN = {"en": "Answer in English.", "de": "Antworte auf Deutsch."}
+FIRM = {
+    "en": "Write the whole answer in English, even though the passages are in German. Translate what they say.",
+    "de": "Schreibe die ganze Antwort auf Deutsch, nicht auf Englisch. Kein englischer Satz.",
+}
 
 REWRITE_SYSTEM = """\
 You rewrite the user's last message into one standalone question that can be understood \
@@ -71,25 +80,35 @@ def format_passages(passages: Sequence[Passage]) -> str:
     return "<passages>\n" + "\n".join(blocks) + "\n</passages>"
 
 
-def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+def answer_messages(
+    question: str, passages: Sequence[Passage], language: str | None = None, *, firm: bool = False
+) -> list[BaseMessage]:
     """Messages asking for a cited answer to ``question`` from ``passages``.
 
     Args:
         question: The standalone question.
         passages: Retrieved passages; their position + 1 is their ``[n]``.
+        language: ``"en"`` or ``"de"``, the question's language; named in the request.
+        firm: Insist on that language (the retry after an answer in the wrong one).
 
     Returns:
         ``[SystemMessage, HumanMessage]``; passage text is only in the second.
     """
     from langchain_core.messages import HumanMessage, SystemMessage
 
+    system = ANSWER_SYSTEM
+    tail = "in the language of the question."
+    if language in LANGUAGES:
+        tail = f"in {LANGUAGES[language]}. {ANSWER_IN[language]}"
+        if firm:
+            system += f"\n6. The answer must be in {LANGUAGES[language]}. {FIRM[language]}"
+            tail += f" {FIRM[language]}"
     user = (
         f"{format_passages(passages)}\n\n"
         f"<question>\n{neutralize(question)}\n</question>\n\n"
-        f"Answer the question from passages 1-{len(passages)} only, with [n] after each claim, "
-        "in the language of the question."
+        f"Answer the question from passages 1-{len(passages)} only, with [n] after each claim, {tail}"
     )
-    return [SystemMessage(content=ANSWER_SYSTEM), HumanMessage(content=user)]
+    return [SystemMessage(content=system), HumanMessage(content=user)]
 
 
 def rewrite_messages(

@@ -87,6 +87,9 @@ class Answer:
         resolved_question: The follow-up as understood, standalone; None if unchanged.
         quote_language: Language of the quotes when it differs from the question's.
         timings_ms: Where the time went, for benchmarks and logs.
+        check: Generative mode only: what the citation check did, e.g. ``{"kept": 2,
+            "removed": 1, "fallback": None, "language_retry": False}``; ``fallback`` names why
+            the extractive answer was served instead (``"timeout"``, ``"unsupported"`` …).
     """
 
     question: str
@@ -102,6 +105,7 @@ class Answer:
     """The question as it was understood (a follow-up made standalone); None if unchanged."""
     quote_language: str | None = None
     """``"de"``/``"en"``: the language of the quoted text, when it differs from the question's."""
+    check: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +120,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "sources": [p.to_dict() for p in self.sources],
             "timings_ms": self.timings_ms,
+            "check": self.check,
         }
 
     def to_json(self, **kwargs: Any) -> str:

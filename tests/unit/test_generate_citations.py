@@ -68,7 +68,7 @@ def test_bullets_and_marker_only_lines() -> None:
 def test_number_values_cover_digits_words_and_separators() -> None:
     assert number_values("11,08 Milliarden") == [{11.08, 1108.0}]
     assert number_values("zehnmal schneller") == [{10.0}]
-    assert number_values("ten times faster, 16%") == [{16.0}, {10.0}]
+    assert number_values("ten times faster, 16%") == [{10.0}, {16.0}]
     assert number_values("one of the first scenes") == []
 
 
@@ -131,12 +131,12 @@ def test_renumbering_follows_first_use_and_shares_numbers(checker: SupportChecke
     draft = (
         "The series is set in Buenos Aires [3]. "
         "The scene was finished ten times faster [1]. "
-        "El Eternauta is set in Buenos Aires [3]."
+        "The series is set in Buenos Aires, according to the article [3]."
     )
     text, spans = render(checker.check(draft, passages()))
     assert text == (
         "The series is set in Buenos Aires. [1] The scene was finished ten times faster. [2] "
-        "El Eternauta is set in Buenos Aires. [1]"
+        "The series is set in Buenos Aires, according to the article. [1]"
     )
     assert [(s.n, s.index) for s in spans] == [(1, 2), (2, 0)]
 
