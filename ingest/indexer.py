@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 
 from ingest.chunking import Chunk, chunk_text
 from ingest.loaders import load
-from rag.text import for_embedding
+from rag.text import for_embedding, terms
 from rag.errors import CorpusNotFoundError, FileRejected, IngestBusyError
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def sync_folder(
         keyword_key = index.keyword_key()
         if new or stale:
             index.begin_change()
-        _embed_and_add(new, index, progress)
+        counts = _embed_and_add(new, index, progress)
         report.added = len(new)
         if stale:
             index.delete(stale)
@@ -123,7 +124,7 @@ def sync_folder(
             # Last, once the chunks and the lexicon are final: a reader trusts the saved copy
             # only when its key is the one recorded here, so a crash before this leaves it
             # rebuilt, not wrong, and the next ingest redoes the lexicon from every chunk.
-            index.commit_keyword_index(keyword_key, new, stale)
+            index.commit_keyword_index(keyword_key, new, stale, counts=counts)
             index.flush()  # readers then load Chroma's indexes without replaying its log
     report.seconds = time.perf_counter() - t0
     log.info("Ingested %s: %s", folder, report.summary())
@@ -200,26 +201,31 @@ def _files(folder: Path) -> list[Path]:
     return out
 
 
-def _embed_and_add(chunks: list[Chunk], index, progress: bool) -> None:
+def _embed_and_add(chunks: list[Chunk], index, progress: bool) -> dict[str, Counter]:
     """Embed each sentence once; a chunk's vector is the normalised mean of its sentences'.
 
-    The model may embed ahead in worker processes (``embed_batches``) while this
-    process writes the previous batch to Chroma.
+    The model may embed ahead in worker processes (``embed_and_count``), which also
+    count each chunk's keyword terms, while this process writes the previous batch
+    to Chroma. Returns the term counts by chunk id, for the keyword index.
     """
+    counts: dict[str, Counter] = {}
     if not chunks:
-        return
+        return counts
     from tqdm import tqdm
 
     model = index.embeddings
     batches = [chunks[lo : lo + EMBED_BATCH] for lo in range(0, len(chunks), EMBED_BATCH)]
     texts = [[for_embedding(s) for c in batch for s in c.sentence_texts()] for batch in batches]
-    embed_batches = getattr(model, "embed_batches", None)
-    stream = embed_batches(texts) if embed_batches else (model.embed(t) for t in texts)
+    chunk_texts = [[c.text for c in batch] for batch in batches]
+    if hasattr(model, "embed_and_count"):
+        stream = model.embed_and_count(texts, chunk_texts)
+    else:  # any LangChain-style model with ``embed``
+        stream = ((model.embed(t), [Counter(terms(x)) for x in ct]) for t, ct in zip(texts, chunk_texts, strict=True))
     with (
         contextlib.closing(stream),
         tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not progress, leave=False) as bar,
     ):
-        for batch, vectors in zip(batches, stream, strict=True):
+        for batch, (vectors, batch_counts) in zip(batches, stream, strict=True):
             per_chunk, chunk_vectors, pos = [], [], 0
             for c in batch:
                 vecs = vectors[pos : pos + len(c.sentences)]
@@ -228,7 +234,9 @@ def _embed_and_add(chunks: list[Chunk], index, progress: bool) -> None:
                 mean = vecs.mean(axis=0)
                 chunk_vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
             index.add(batch, np.asarray(chunk_vectors), per_chunk)
+            counts.update(zip((c.id for c in batch), batch_counts, strict=True))
             bar.update(len(batch))
+    return counts
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ import queue
 import re
 import struct
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,8 +59,18 @@ class NamedEmbeddings:
 
     def embed_batches(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
         """``embed`` of each batch, in order (a model may compute ahead, in other processes)."""
-        for batch in batches:
-            yield self.embed(batch)
+        for vectors, _ in self.embed_and_count(batches):
+            yield vectors
+
+    def embed_and_count(
+        self, batches: list[list[str]], term_texts: list[list[str]] | None = None
+    ) -> Iterator[tuple[np.ndarray, list[Counter]]]:
+        """For each batch, its vectors and the keyword term counts of ``term_texts`` (same batch).
+
+        Ingest's two CPU-bound steps on new chunks; a model may run them ahead in other processes.
+        """
+        for i, batch in enumerate(batches):
+            yield _job(self, batch, term_texts[i] if term_texts is not None else [])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(list(texts)).tolist()
@@ -290,18 +301,21 @@ class USEEmbeddings(NamedEmbeddings):
             vectors = np.asarray(model.encode(texts), dtype=np.float32)
         return _normalize(vectors.reshape(len(texts), -1))
 
-    def embed_batches(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
+    def embed_and_count(
+        self, batches: list[list[str]], term_texts: list[list[str]] | None = None
+    ) -> Iterator[tuple[np.ndarray, list[Counter]]]:
         """Large jobs run in one worker process per core, computing ahead of the consumer.
 
-        The caller (an ingest writing to Chroma) works while the workers embed,
-        so both cores are busy. Jobs under ``POOL_MIN_TEXTS`` texts, a single
-        core, or a pool that can't start fall back to this process.
+        The caller (an ingest writing to Chroma) works while the workers embed
+        and tokenize, so both cores are busy. Jobs under ``POOL_MIN_TEXTS`` texts,
+        a single core, or a pool that can't start fall back to this process.
         """
         workers = _cores()
         if workers < 2 or sum(map(len, batches)) < POOL_MIN_TEXTS or len(batches) < 2:
-            yield from super().embed_batches(batches)
+            yield from super().embed_and_count(batches, term_texts)
             return
-        yield from _pooled(batches, workers, fallback=self.embed)
+        jobs = [(b, term_texts[i] if term_texts is not None else []) for i, b in enumerate(batches)]
+        yield from _pooled(jobs, workers, fallback=lambda job: _job(self, *job))
 
     @staticmethod
     def _set_threads(model, n: int) -> None:
@@ -341,20 +355,26 @@ def _receive(fh):
     return pickle.loads(data)  # noqa: S301 - our own child process, over a private pipe
 
 
+def _job(model: NamedEmbeddings, texts: list[str], term_texts: list[str]) -> tuple[np.ndarray, list[Counter]]:
+    from rag.text import terms
+
+    return model.embed(texts), [Counter(terms(t)) for t in term_texts]
+
+
 def _serve() -> None:
-    """A worker: read text lists from stdin, write their vectors to stdout, until an empty list."""
+    """A worker: read jobs ``(texts, term_texts)`` from stdin, write ``_job``'s result, until ``None``."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints go to stderr, not into the pipe
     inp = os.fdopen(os.dup(0), "rb")
     model = USEEmbeddings(background=False)
     while True:
         try:
-            texts = _receive(inp)
+            job = _receive(inp)
         except EOFError:
             return
-        if not texts:
+        if job is None:
             return
-        _send(out, model.embed(texts))
+        _send(out, _job(model, *job))
 
 
 class _Worker:
@@ -379,20 +399,20 @@ class _Worker:
         # Writing from a thread: a job larger than the pipe's buffer would otherwise block
         # the caller until the worker is done with the previous one.
         while True:
-            texts = self.jobs.get()
+            job = self.jobs.get()
             try:
-                _send(self.proc.stdin, texts)
+                _send(self.proc.stdin, job)
             except (OSError, ValueError) as e:
                 self.error = e
                 return
-            if not texts:
+            if job is None:
                 return
 
-    def result(self) -> np.ndarray:
+    def result(self):
         return _receive(self.proc.stdout)
 
     def close(self) -> None:
-        self.jobs.put([])
+        self.jobs.put(None)
         try:
             self.proc.wait(timeout=10)
         except Exception:  # noqa: BLE001
@@ -403,8 +423,9 @@ class _Worker:
                 fh.close()
 
 
-def _pooled(batches: list[list[str]], workers: int, fallback) -> Iterator[np.ndarray]:
-    """Embed ``batches`` in ``workers`` processes, job i on worker i % workers; results in order."""
+def _pooled(batches: list, workers: int, fallback) -> Iterator:
+    """Run ``_job`` on each of ``batches`` in ``workers`` processes, job i on worker i % workers;
+    results in order."""
     pool: list[_Worker] = []
     try:
         try:

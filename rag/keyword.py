@@ -304,25 +304,27 @@ class KeywordIndex:
         names, file_of = _file_table(files)
         return cls(list(ids), names, file_of, counts, key=key)
 
-    def update(self, added: Iterable[tuple[str, str, str]], removed: Iterable[str], key: str = "") -> KeywordIndex:
+    def update(self, added: Iterable[tuple[str, str, str]], removed: Iterable[str], key: str = "",
+               counts: dict[str, Counter] | None = None) -> KeywordIndex:
         """A new index without ``removed`` ids and with ``added`` ``(id, text, file)`` at the end.
 
-        Only the added chunks are tokenized.
+        Only the added chunks are tokenized, and not those whose term counts
+        (``Counter(terms(text))``) ``counts`` has already.
         """
+        counts = counts or {}
         gone = set(removed)
         added = [a for a in added if a[0] not in gone]
         have = set(self.ids)
         added = [a for a in added if a[0] not in have]
         keep = np.fromiter((i for i, cid in enumerate(self.ids) if cid not in gone), dtype=np.int64)
-        counts = self.counts.select(keep) if len(keep) != len(self.ids) else self.counts
-        vocab = list(counts.vocab)
-        fresh = _Counts.from_counters([Counter(terms(text)) for _, text, _ in added], vocab, dict(self._lookup))
-        counts = counts.append(fresh)
+        data = self.counts.select(keep) if len(keep) != len(self.ids) else self.counts
+        vocab = list(data.vocab)
+        counters = [counts[cid] if cid in counts else Counter(terms(text)) for cid, text, _ in added]
+        data = data.append(_Counts.from_counters(counters, vocab, dict(self._lookup)))
         ids = [self.ids[i] for i in keep.tolist()] + [cid for cid, _, _ in added]
         files = [self.files[f] for f in self.file_of[keep].tolist()] + [file for _, _, file in added]
         names, file_of = _file_table(files)
-        counts = _compact(counts)
-        return KeywordIndex(ids, names, file_of, counts, key=key)
+        return KeywordIndex(ids, names, file_of, _compact(data), key=key)
 
     # -- disk ----------------------------------------------------------------
     def save(self, path: Path) -> None:

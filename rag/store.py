@@ -365,19 +365,21 @@ class PassageIndex:
             self._set_keyword_generation("")
         return key
 
-    def commit_keyword_index(self, previous_key: str | None, added: Sequence = (), removed: Iterable[str] = ()) -> None:
+    def commit_keyword_index(self, previous_key: str | None, added: Sequence = (), removed: Iterable[str] = (),
+                             counts: dict | None = None) -> None:
         """After an ingest's changes: save the keyword index of the chunks now stored and record its key.
 
         ``added`` (``ingest.chunking.Chunk``) and ``removed`` (ids) are the changes since the
-        index of ``previous_key``; only the added chunks are tokenized. Without a saved index of
-        that key, it is updated or built from the store instead.
+        index of ``previous_key``; only the added chunks are tokenized (unless ``counts`` has
+        their term counts already). Without a saved index of that key, it is updated or built
+        from the store instead.
         """
         from rag.keyword import KeywordIndex
 
         path = self.derived_path("keyword")
         base = KeywordIndex.load(path, previous_key) if previous_key else None
         if base is not None:
-            index = base.update(((c.id, c.text, c.file) for c in added), removed)
+            index = base.update(((c.id, c.text, c.file) for c in added), removed, counts=counts)
         else:
             index = self._rebuild_keyword_index(path)
         generation = uuid.uuid4().hex[:16]

@@ -73,7 +73,8 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     assert copy is not None and copy[0] == words and copy[1] == stems and (copy[2] == vectors).all()
     answers = {q: bot.ask(q).to_dict() for q in QUESTIONS}
 
-    # Change the corpus: one file edited, one deleted, one added. Only the changes are tokenized.
+    # Change the corpus: one file edited, one deleted, one added. Only the added chunks are
+    # tokenized, once, with their embedding (``embed_and_count``), not again for the index.
     files = sorted(corpus.glob("*.txt"))
     edited, deleted = files[0], files[1]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n\nNachtrag: Die Szene entstand in Buenos Aires.\n",
@@ -81,10 +82,13 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     deleted.unlink()
     (corpus / "zz_quokka.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     tokenized: list[str] = []
+    import rag.embeddings
     import rag.keyword
+    import rag.text
 
-    real_terms = rag.keyword.terms
-    monkeypatch.setattr(rag.keyword, "terms", lambda text: tokenized.append(text) or real_terms(text))
+    real_terms = rag.text.terms
+    monkeypatch.setattr(rag.text, "terms", lambda text: tokenized.append(text) or real_terms(text))
+    monkeypatch.setattr(rag.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
     monkeypatch.setattr(KeywordIndex, "build", classmethod(lambda *a, **k: pytest.fail("full rebuild at ingest")))
     second = bot.ingest(corpus)
     monkeypatch.undo()

@@ -84,3 +84,12 @@ def test_worker_processes_give_the_in_process_vectors(monkeypatch: pytest.Monkey
     assert len(pooled) == len(batches)
     for batch, vectors in zip(batches, pooled, strict=True):
         assert np.array_equal(vectors, model.embed(batch))
+    # With the keyword term counts of each batch, computed in the same workers.
+    from collections import Counter
+
+    from rag.text import terms
+
+    both = list(model.embed_and_count(batches, batches))
+    for batch, (vectors, counts) in zip(batches, both, strict=True):
+        assert np.array_equal(vectors, model.embed(batch))
+        assert counts == [Counter(terms(t)) for t in batch]
