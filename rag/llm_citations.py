@@ -7,8 +7,9 @@ sentence then counts as uncited). Each remaining marker is kept only if one
 ending in ":" with the list it introduces — supports the claim's relation and
 its arguments together (``rag.support.judge``: numbers and what they measure,
 names, roles, list items, the relation words). A claim left with no supporting
-passage is removed; an uncited claim that some unit supports is kept and cited
-to it. The quote for a kept marker is the supporting unit.
+passage is removed; a claim uncited, or cited to passages that don't support
+it, is kept if a unit of another given passage does, and cited to that one. The
+quote for a kept marker is the supporting unit.
 
 Declines ("The passages don't say …") and list lead-ins ("The jobs at risk
 are:") state no fact: they are neither kept as claims nor counted as removed.
@@ -289,7 +290,14 @@ class SupportChecker:
                     checked.rejected_markers.append(i + 1)
                 if best is None or (support.supported, support.score) > (best.supported, best.score):
                     best = support
-            if not valid and best is not None and best.supported:
+            if valid and not checked.kept:
+                # A wrong number is corrected, not fatal: small models often cite the passage next door.
+                for i in range(len(passages)):
+                    if i not in targets:
+                        support = self._support(i, cview, units[i], parts, focus, known)
+                        if (support.supported, support.score) > (best.supported, best.score):
+                            best = support
+            if not checked.kept and best is not None and best.supported:
                 checked.kept.append(best)
                 checked.auto_cited = True
             if not checked.kept and best is not None:

@@ -122,8 +122,17 @@ def test_unknown_names_are_unsupported(checker: SupportChecker) -> None:
     assert result.kept == []
 
 
-def test_citation_to_the_wrong_passage_is_removed(checker: SupportChecker) -> None:
+def test_citation_to_the_wrong_passage_is_moved_to_the_one_that_supports_it(checker: SupportChecker) -> None:
     result = checker.check("The series is set in Buenos Aires [2].", passages())
+    (checked,) = result.claims
+    assert checked.rejected_markers == [2] and checked.auto_cited
+    assert [s.index for s in checked.kept] == [2]
+    text, _ = render(result)
+    assert text == "The series is set in Buenos Aires. [1]"
+
+
+def test_a_claim_no_given_passage_supports_is_removed_whatever_it_cites(checker: SupportChecker) -> None:
+    result = checker.check("The series is set in Madrid [2].", passages())
     assert result.kept == [] and result.claims[0].rejected_markers == [2]
 
 
