@@ -118,13 +118,14 @@ def sync_folder(
         if then is not None:
             # The previous ingest finished (its key is valid), so derived data was complete
             # for the chunks it left: only the added ones bring anything new.
-            report.added_texts = [c.text for c in new] if keyword_key is not None else None
+            complete = keyword_key is not None or not existing  # (an empty index is complete)
+            report.added_texts = [c.text for c in new] if complete else None
             then(report)
         if new or stale or not index.keyword_index_current():
             # Last, once the chunks and the lexicon are final: a reader trusts the saved copy
             # only when its key is the one recorded here, so a crash before this leaves it
             # rebuilt, not wrong, and the next ingest redoes the lexicon from every chunk.
-            index.commit_keyword_index(keyword_key, new, stale, counts=counts)
+            index.commit_keyword_index(keyword_key, new, stale, counts=counts, was_empty=not existing)
             index.flush()  # readers then load Chroma's indexes without replaying its log
     report.seconds = time.perf_counter() - t0
     log.info("Ingested %s: %s", folder, report.summary())

@@ -93,7 +93,7 @@ class Assistant:
                 from rag.lexicon import words
 
                 texts = report.added_texts
-                if texts is None or self.retriever.lexicon.size() == 0:
+                if texts is None or (report.unchanged and self.retriever.lexicon.size() == 0):
                     _, texts, _ = self.index.all_texts()
                 vocabulary = set().union(*(words(t) for t in texts)) if texts else set()
                 self.retriever.lexicon.update(vocabulary, progress=progress)

@@ -298,9 +298,11 @@ class KeywordIndex:
 
     # -- building --------------------------------------------------------------
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], files: list[str], key: str = "") -> KeywordIndex:
-        """Tokenize every chunk (``ids``, ``texts``, ``files`` in Chroma's order)."""
-        counts = _Counts.from_counters([Counter(terms(t)) for t in texts])
+    def build(cls, ids: list[str], texts: list[str], files: list[str], key: str = "",
+              counts: dict[str, Counter] | None = None) -> KeywordIndex:
+        """Tokenize every chunk (``ids``, ``texts``, ``files`` in Chroma's order) not in ``counts``."""
+        known = counts or {}
+        counts = _Counts.from_counters([known[i] if i in known else Counter(terms(t)) for i, t in zip(ids, texts, strict=True)])
         names, file_of = _file_table(files)
         return cls(list(ids), names, file_of, counts, key=key)
 

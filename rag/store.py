@@ -276,7 +276,8 @@ class PassageIndex:
             self._save_quietly(index, path)
         return index
 
-    def _rebuild_keyword_index(self, path: Path):
+    def _rebuild_keyword_index(self, path: Path, counts: dict | None = None):
+        """Bring the saved copy up to date with the store, or build one (``counts``: known term counts)."""
         from rag.keyword import KeywordIndex
 
         t0 = time.perf_counter()
@@ -291,11 +292,11 @@ class PassageIndex:
             for lo in range(0, len(added_ids), BATCH):
                 stored.update(self.get(added_ids[lo : lo + BATCH]))
             added = [(cid, stored[cid].passage.text, stored[cid].passage.file) for cid in added_ids if cid in stored]
-            index = base.update(added, removed)
+            index = base.update(added, removed, counts=counts)
             how = f"updated by {len(added)} added and {len(removed)} removed chunks"
         else:
             ids, texts, files = self.all_texts()
-            index = KeywordIndex.build(ids, texts, files)
+            index = KeywordIndex.build(ids, texts, files, counts=counts)
             how = f"built from {len(ids)} chunks"
         log.info("Keyword index %s in %.2f s.", how, time.perf_counter() - t0)
         return index
@@ -366,7 +367,7 @@ class PassageIndex:
         return key
 
     def commit_keyword_index(self, previous_key: str | None, added: Sequence = (), removed: Iterable[str] = (),
-                             counts: dict | None = None) -> None:
+                             counts: dict | None = None, was_empty: bool = False) -> None:
         """After an ingest's changes: save the keyword index of the chunks now stored and record its key.
 
         ``added`` (``ingest.chunking.Chunk``) and ``removed`` (ids) are the changes since the
@@ -378,10 +379,12 @@ class PassageIndex:
 
         path = self.derived_path("keyword")
         base = KeywordIndex.load(path, previous_key) if previous_key else None
+        if base is None and was_empty:  # the first ingest: nothing to read back
+            base = KeywordIndex.build([], [], [])
         if base is not None:
             index = base.update(((c.id, c.text, c.file) for c in added), removed, counts=counts)
         else:
-            index = self._rebuild_keyword_index(path)
+            index = self._rebuild_keyword_index(path, counts)
         generation = uuid.uuid4().hex[:16]
         index.key = f"{self._chunk_collection().id}:{generation}"
         if self._save_quietly(index, path):

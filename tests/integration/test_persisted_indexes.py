@@ -63,7 +63,12 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     shutil.copytree(ARTICLES, corpus)
     home = tmp_path / "home"
     bot = _bot(home, corpus)
-    first = bot.ingest(corpus)
+    import rag.keyword
+
+    with monkeypatch.context() as m:  # each chunk is tokenized once, with its embedding
+        m.setattr(rag.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
+        m.setattr("rag.store.PassageIndex.all_texts", lambda self: pytest.fail("read back from the store"))
+        first = bot.ingest(corpus)
     assert first.added > 0
     saved = _assert_matches_store(bot.index)
     assert bot.index.derived_path("keyword").parent == home / "keyword"
