@@ -47,10 +47,45 @@ class StoredChunk:
     sentences: tuple[tuple[int, int], ...]
 
 
+def _import_chromadb():
+    """``import chromadb``, without the ``overrides`` package checking its method signatures.
+
+    chromadb marks ~160 methods ``@override``; the decorator checks each signature
+    against the base class while the class is built, a development-time check that
+    costs ~0.25 s of chromadb's ~0.6 s import, on every start. During that import
+    the decorator only marks the method (``__override__``, which ``EnforceOverrides``
+    looks for); it is put back afterwards.
+    """
+    import sys
+
+    if "chromadb" in sys.modules:
+        return sys.modules["chromadb"]
+    try:
+        import overrides
+    except ImportError:  # pragma: no cover - chromadb requires it
+        import chromadb
+
+        return chromadb
+    real = overrides.override, overrides.overrides
+
+    def mark(method=None, **_options):
+        if method is None:
+            return mark
+        method.__override__ = True
+        return method
+
+    overrides.override = overrides.overrides = mark
+    try:
+        import chromadb
+    finally:
+        overrides.override, overrides.overrides = real
+    return chromadb
+
+
 def make_client(settings: Settings):
     """A Chroma client: ``HttpClient`` when ``chroma_url`` is set, else ``PersistentClient``."""
     try:
-        import chromadb
+        chromadb = _import_chromadb()
         from chromadb.config import Settings as ChromaSettings
     except ImportError as e:  # pragma: no cover - chromadb is a core dependency
         msg = f"chromadb is not installed ({e}). Reinstall the project: pip install -e ."
