@@ -5,6 +5,11 @@ chunks (the passages answers are cited from) and ``<name>__<model>__s`` their
 sentences, whose vectors rank passages finely and pick the sentences an
 extractive answer quotes. The model's id is part of the name, so changing
 ``RAG_EMBEDDINGS`` starts a new index instead of mixing vectors.
+
+Data derived from the chunks is kept next to the index, under
+``$RAG_HOME/keyword/`` and ``$RAG_HOME/lexicon/`` (also with a Chroma server:
+each machine keeps its own copy), and named in the chunk collection's metadata
+so a reader can tell whether its copy matches (``PassageIndex.keyword_index``).
 """
 
 from __future__ import annotations
