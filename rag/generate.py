@@ -3,11 +3,15 @@
 A follow-up is rewritten by the chat model; when the model fails (or its reply
 is unusable) it is resolved offline instead (``rag.answering.followup``).
 
-The chat model only drafts. The draft is checked sentence by sentence against
-the passages it cites (``rag.llm_citations``); what survives becomes the
-answer, with citations resolved exactly as extractive answers are. When
-nothing survives, or the model fails, the extractive answer is returned with a
-one-line notice.
+The chat model only drafts, and its draft streams as it is written. The
+finished draft is checked sentence by sentence against the passages
+(``rag.llm_citations``); what survives becomes the answer, with citations
+resolved exactly as extractive answers are. A draft that says the passages
+don't answer becomes a decline. A draft in the other language than the
+question's is asked for once more, firmly; if it is still wrong, the checked
+answer carries a notice. When nothing survives, or the model fails, the
+extractive answer, computed before the model was asked, is returned with a
+one-line notice. ``Answer.check`` says what the check did.
 """
 
 from __future__ import annotations

@@ -314,15 +314,16 @@ class SupportChecker:
         focus: tuple[Token, ...],
         known: frozenset[str] = frozenset(),
     ) -> Support:
-        best: tuple[Verdict, _Unit] | None = None
+        best: tuple[Verdict, _Unit, tuple[bool, bool, float]] | None = None
         for u in units:
             verdict = self.judge(claim, u.view, sim=self.sim, parts=parts, focus=focus, known=known)
-            key = (verdict.supported, verdict.score, -(u.span[1] - u.span[0]))
-            if best is None or key > (best[0].supported, best[0].score, -(best[1].span[1] - best[1].span[0])):
-                best = (verdict, u)
+            # A single sentence is the better quote when it supports the claim on its own.
+            key = (verdict.supported, not u.view.pieces, verdict.score)
+            if best is None or key > best[2]:
+                best = (verdict, u, key)
         if best is None:
             return Support(index, 0.0, (0, 0), supported=False, reasons=["no sentence to check against"])
-        verdict, u = best
+        verdict, u, _ = best
         numbers_ok = not any(r.startswith("number") for r in verdict.reasons)
         return Support(index, verdict.score, u.span, numbers_ok, verdict.supported, list(verdict.reasons))
 
