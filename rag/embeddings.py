@@ -363,6 +363,9 @@ def _job(model: NamedEmbeddings, texts: list[str], term_texts: list[str]) -> tup
 
 def _serve() -> None:
     """A worker: read jobs ``(texts, term_texts)`` from stdin, write ``_job``'s result, until ``None``."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which closes our stdin
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints go to stderr, not into the pipe
     inp = os.fdopen(os.dup(0), "rb")
@@ -413,14 +416,16 @@ class _Worker:
 
     def close(self) -> None:
         self.jobs.put(None)
+        self._feeder.join(10)
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.close()  # end of input, even if the feeder couldn't say so
         try:
             self.proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - stuck: it has nothing left to do for us
             self.proc.kill()
             self.proc.wait()
-        for fh in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError, ValueError):
-                fh.close()
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdout.close()
 
 
 def _pooled(batches: list, workers: int, fallback) -> Iterator:

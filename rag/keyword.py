@@ -366,7 +366,7 @@ class KeywordIndex:
                 vocab_text = z["vocab"].tobytes().decode()
                 vocab = vocab_text.split("\n") if vocab_text else []
                 a = {k: z[k] for k in z.files if k not in ("meta", "ids", "vocab")}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as e:
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
             if not isinstance(e, FileNotFoundError):
                 log.warning("Ignoring the keyword index at %s (%s); it will be rebuilt.", path, e)
             return None

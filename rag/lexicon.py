@@ -126,7 +126,7 @@ class Lexicon:
                 matrix = z["vectors"]
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
             log.warning("Ignoring the lexicon copy at %s (%s).", self._path, e)
             return None
         if not (len(words_) == len(stems) == len(matrix) == count):

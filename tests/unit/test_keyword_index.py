@@ -116,6 +116,9 @@ def test_save_and_load(tmp_path: Path, corpus, questions) -> None:
         assert loaded.by_file.search(q, 3) == index.by_file.search(q, 3)
     assert KeywordIndex.load(path, "abc:2") is None  # another generation
     assert KeywordIndex.load(tmp_path / "missing.npz") is None
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # cut short, as by a full disk
+    assert KeywordIndex.load(path) is None
     path.write_bytes(b"not a zip")
     assert KeywordIndex.load(path) is None
     assert not list(path.parent.glob(".*tmp"))
