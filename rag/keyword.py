@@ -64,19 +64,17 @@ class _Counts:
                       lookup: dict[str, int] | None = None) -> _Counts:
         vocab = [] if vocab is None else vocab
         lookup = {t: i for i, t in enumerate(vocab)} if lookup is None else lookup
-        indptr = np.zeros(len(counters) + 1, dtype=np.int64)
+        lengths = np.zeros(len(counters) + 1, dtype=np.int64)
         ids: list[int] = []
         tfs: list[int] = []
         for d, counter in enumerate(counters):
-            for term, tf in counter.items():
-                t = lookup.get(term)
-                if t is None:
-                    t = lookup[term] = len(vocab)
-                    vocab.append(term)
-                ids.append(t)
-                tfs.append(tf)
-            indptr[d + 1] = len(ids)
-        return cls(vocab, indptr, np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.int32))
+            for term in [t for t in counter if t not in lookup]:  # in order: a deterministic vocabulary
+                lookup[term] = len(vocab)
+                vocab.append(term)
+            ids.extend(map(lookup.__getitem__, counter))
+            tfs.extend(counter.values())
+            lengths[d + 1] = len(counter)
+        return cls(vocab, np.cumsum(lengths), np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.int32))
 
     @property
     def docs(self) -> int:
