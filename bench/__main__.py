@@ -90,7 +90,10 @@ def _settings(home: Path, articles: Path):
 
 
 def _child_env(home: Path, articles: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("RAG_CHROMA_URL", "RAG_LLM")}
+    # PYTHONDONTWRITEBYTECODE (set on some CI and sandbox machines) would make every fresh
+    # process compile the project's modules again; a normal install reads cached bytecode.
+    drop = ("RAG_CHROMA_URL", "RAG_LLM", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(RAG_HOME=str(home), RAG_ARTICLES_DIR=str(articles), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     return env
 
