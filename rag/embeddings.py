@@ -23,6 +23,7 @@ import queue
 import re
 import struct
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -443,9 +444,12 @@ def _pooled(batches: list, workers: int, fallback) -> Iterator:
         ahead = workers * POOL_AHEAD
         for i, batch in enumerate(batches[:ahead]):
             pool[i % workers].jobs.put(batch)
+        waited = 0.0
         for i in range(len(batches)):
             try:
+                t = time.perf_counter()
                 vectors = pool[i % workers].result()
+                waited += time.perf_counter() - t
             except (EOFError, OSError, pickle.UnpicklingError) as e:
                 log.warning("Embedding workers failed (%s); embedding the rest in this process.", e)
                 for batch in batches[i:]:
@@ -454,6 +458,8 @@ def _pooled(batches: list, workers: int, fallback) -> Iterator:
             if i + ahead < len(batches):
                 pool[(i + ahead) % workers].jobs.put(batches[i + ahead])
             yield vectors
+        # Much waiting: the workers are the bottleneck; little: the caller (Chroma's writes) is.
+        log.info("%d jobs on %d embedding workers; waited %.1f s for their results.", len(batches), workers, waited)
     finally:
         for w in pool:
             w.close()
