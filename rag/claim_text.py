@@ -286,6 +286,26 @@ VALUE_WORDS = frozenset(
     million millionen mio thousand tausend dollar dollars usd euro eur times mal fach fold""".split()
 )
 _MULTIPLIER = frozenset({"times", "fold", "mal", "fach"})
+_PERIOD_WORDS = {
+    "h": {"half", "halfte", "halbjahr", "first", "second", "erste", "ersten", "zweite", "zweiten"},
+    "q": {
+        "quarter",
+        "quartal",
+        "quartals",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "erste",
+        "ersten",
+        "zweite",
+        "zweiten",
+        "dritte",
+        "dritten",
+        "vierte",
+        "vierten",
+    },
+}
 _DURATIONS = {
     "months": ("monat",),
     "month": ("monat",),
@@ -320,6 +340,10 @@ def aligned(
     st = stem(word)
     for t in unit.tokens:
         w = t.word
+        if w in ("h", "q") and t.pos + 1 < len(unit.tokens) and unit.tokens[t.pos + 1].values:
+            if word in _PERIOD_WORDS.get(w, ()):
+                out.append(t.pos)  # "first half" ~ "H1", "quarter" ~ "Q3"
+            continue
         if t.values:
             if word in _MULTIPLIER and w.endswith(("mal", "fach", "x")):
                 out.append(t.pos)

@@ -44,6 +44,11 @@ NOTICE_UNVERIFIED = (
     "The language model's answer couldn't be checked against the articles, so these are quotes instead."
 )
 NOTICE_EMPTY = "The language model gave no answer, so these are quotes from the articles instead."
+NOTICE_OFF_TOPIC = (
+    "The language model's checked answer didn't answer the question, so these are quotes instead."
+)
+# Share of the question's focus words the kept claims must speak to (``SupportChecker.addresses``).
+MIN_RELEVANCE = 0.5
 MAX_REWRITE_CHARS = 500
 
 
@@ -259,7 +264,6 @@ class LLMAnswerer:
                 timings["llm"] = _ms(t)
                 if attempt and draft:
                     break  # the retry failed: keep the first draft
-                ready.join()
                 kind = "timeout" if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ else "error"
                 notice = self._failed(e, timeout, "answering")
                 yield from self._extractive(
@@ -301,9 +305,13 @@ class LLMAnswerer:
             yield "\n\n" + answer.text
             yield answer
             return
-        if not spans:
-            log.info("No supported sentence in the draft %r", draft[:300])
-            notice = NOTICE_EMPTY if not draft.strip() else NOTICE_UNVERIFIED
+        off_topic = bool(spans) and checker.addresses(standalone, result) < MIN_RELEVANCE
+        if not spans or off_topic:
+            log.info("No supported sentence answering the question in the draft %r", draft[:300])
+            notice = (
+                NOTICE_EMPTY if not draft.strip() else NOTICE_OFF_TOPIC if off_topic else NOTICE_UNVERIFIED
+            )
+            reason = "off-topic" if off_topic else "unsupported"
             yield from self._extractive(
                 question,
                 standalone,
@@ -313,7 +321,7 @@ class LLMAnswerer:
                 t0,
                 streamed=shown[0],
                 answer=fallback,
-                check=_check_info(result, "empty" if not draft.strip() else "unsupported", retried),
+                check=_check_info(result, "empty" if not draft.strip() else reason, retried),
             )
             return
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.claim_text import Token, View, compound_parts, names_in, number_values, view
+from rag.claim_text import Token, View, aligned, compound_parts, name_in, names_in, number_values, view
 from rag.claims import (
     Claim,
     is_decline,
@@ -304,6 +304,32 @@ class SupportChecker:
                 checked.reasons = best.reasons
             results.append(checked)
         return CheckResult(results)
+
+    def addresses(self, question: str, result: CheckResult) -> float:
+        """How much of the question the kept claims speak to: the share of its focus words they match.
+
+        A number question also needs a number in them that the question doesn't hold.
+        Returns 1.0 when the question has no focus words.
+        """
+        from rag.answering.question import analyze
+
+        q = analyze(question)
+        kept = " ".join(c.claim.text for c in result.kept)
+        if not kept:
+            return 0.0
+        answer = view(kept)
+        if q.kind in ("number", "duration") and not any(
+            t.values - set().union(*(x.values for x in view(question).numbers)) for t in answer.numbers
+        ):
+            return 0.0
+        focus = [t for t in view(question).words if t.word in set(q.focus)]
+        if not focus:
+            return 1.0
+        self._vecs(sorted({t.form for t in focus} | {t.form for t in answer.words}))
+        parts = {t.form: ps for t in answer.words if (ps := compound_parts(t.form))}
+        self._vecs(sorted({p for ps in parts.values() for p in ps}))
+        found = [t for t in focus if aligned(t, answer, self.sim, parts) or name_in(t.form, answer.folded)]
+        return len(found) / len(focus)
 
     def _support(
         self,

@@ -159,6 +159,9 @@ def _attachment(
     ccount, ucount = _content_positions(claim), _content_positions(unit)
     name_heads = {fold(re.split(r"[\s\-]+", n)[0])[:5] for n in names}
     for n in claim.numbers:
+        before = [t.word for t in claim.tokens[max(0, n.pos - 2) : n.pos]]
+        if before[-1:] in (["q"], ["h"]) or (_is_year(n) and before[:1] in (["q"], ["h"])):
+            continue  # "Q3 2025" dates the claim; it measures nothing
         near = [
             t
             for t in matched
@@ -179,7 +182,7 @@ def _attachment(
 
             def near(numbers: list[Token], found: list[int] = found) -> bool:
                 return any(
-                    unit.tokens[p].clause == q.clause and abs(ucount[p] - ucount[q.pos]) <= WINDOW
+                    unit.tokens[p].clause in _home(unit, q) and abs(ucount[p] - ucount[q.pos]) <= WINDOW
                     for p in found
                     for q in numbers
                 )
@@ -191,6 +194,12 @@ def _attachment(
         if located and votes <= 0:
             reasons.append(f"'{n.word}' measures something else in the unit")
     return reasons
+
+
+def _home(unit: View, number: Token) -> set[int]:
+    """The clauses a number speaks of: its own, and the one before for "1/3 davon" (of which)."""
+    after = unit.tokens[number.pos + 1].word if number.pos + 1 < len(unit.tokens) else ""
+    return {number.clause, number.clause - 1} if after in ("davon", "thereof", "dabei") else {number.clause}
 
 
 def _is_year(t: Token) -> bool:

@@ -69,7 +69,7 @@ def test_streamed_answer_through_chat_openai(stub: OpenAIStub) -> None:
 
 def test_made_up_marker_is_dropped(stub: OpenAIStub) -> None:
     stub.push("Netflix revenue grew 16 percent to 11.08 billion dollars [7][2].")
-    _, answer = run(answerer(stub.url))
+    _, answer = run(answerer(stub.url), "How much did Netflix revenue grow?")
     assert answer.mode == "generative"
     assert answer.text == "Netflix revenue grew 16 percent to 11.08 billion dollars. [1]"
     assert answer.citations[0].quote == "Netflix revenue grew 16 percent to 11.08 billion dollars."

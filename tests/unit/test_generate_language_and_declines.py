@@ -57,7 +57,7 @@ def test_a_german_question_answered_in_english_is_asked_again_firmly() -> None:
 
 def test_still_the_wrong_language_serves_the_checked_answer_with_a_notice() -> None:
     a, model = answerer([ENGLISH_DRAFT, ENGLISH_DRAFT], article=ARTICLE)  # fake vectors don't translate
-    _, answer = run(a, "Wie viel schneller wurde die Szene fertiggestellt?")
+    _, answer = run(a, "Wie viel faster wurde die scene finished?")
     assert len(model.seen) == 2
     assert answer.mode == "generative" and answer.citations
     assert answer.notice == "Das Sprachmodell hat auf Englisch geantwortet, nicht auf Deutsch."
@@ -101,10 +101,17 @@ def test_an_unsupported_draft_falls_back_to_the_quotes_computed_before_the_model
                             "language_retry": False}
 
 
+def test_a_checked_answer_that_doesnt_answer_the_question_falls_back() -> None:
+    a, _ = answerer(["Netflix revenue grew 16 percent to 11.08 billion dollars [2]."], ARTICLE)
+    _, answer = run(a, "Where is the series set?")
+    assert answer.mode == "extractive" and "didn't answer the question" in answer.notice
+    assert answer.check["fallback"] == "off-topic" and answer.check["kept"] == 1
+
+
 def test_kept_and_removed_claims_are_counted() -> None:
     draft = ENGLISH_DRAFT + " Netflix revenue grew 18 percent [2]. Netflix revenue grew 16 percent [2]."
     a, _ = answerer([draft], ARTICLE)
-    _, answer = run(a, "How did Netflix do?")
+    _, answer = run(a, "How much faster was the scene, and how much did revenue grow?")
     assert answer.check["kept"] == 2 and answer.check["removed"] == 1
     assert "18" not in answer.text
 

@@ -72,7 +72,9 @@ def test_unsupported_sentence_is_removed_with_a_notice() -> None:
 
 
 def test_made_up_marker_is_dropped_with_a_notice() -> None:
-    _, answer = run(answerer("Netflix revenue grew 16 percent to 11.08 billion dollars [2][7]."))
+    _, answer = run(
+        answerer("Netflix revenue grew 16 percent to 11.08 billion dollars [2][7]."), "How much did revenue grow?"
+    )
     assert answer.text == "Netflix revenue grew 16 percent to 11.08 billion dollars. [1]"
     assert [c.n for c in answer.citations] == [1]
     assert "[7]" in (answer.notice or "")
@@ -147,7 +149,8 @@ def test_describe_failure_knows_http_status() -> None:
 
 def test_reasoning_before_the_answer_is_not_checked_as_claims() -> None:
     _, answer = run(
-        answerer("<think>Maybe Pixar did it in 1999?</think>Netflix revenue grew 16 percent [2].")
+        answerer("<think>Maybe Pixar did it in 1999?</think>Netflix revenue grew 16 percent [2]."),
+        "How much did revenue grow?",
     )
     assert answer.mode == "generative" and answer.notice is None
     assert answer.text == "Netflix revenue grew 16 percent. [1]"
