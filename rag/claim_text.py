@@ -286,7 +286,8 @@ VALUE_WORDS = frozenset(
     million millionen mio thousand tausend dollar dollars usd euro eur times mal fach fold""".split()
 )
 _MULTIPLIER = frozenset({"times", "fold", "mal", "fach"})
-_PERIOD_WORDS = {
+# Words that name a half or a quarter ("first half" ~ "H1"); they date a claim, they don't measure.
+_PERIOD = {
     "h": {"half", "halfte", "halbjahr", "first", "second", "erste", "ersten", "zweite", "zweiten"},
     "q": {
         "quarter",
@@ -306,6 +307,7 @@ _PERIOD_WORDS = {
         "vierten",
     },
 }
+PERIOD_WORDS = frozenset().union(*_PERIOD.values())
 _DURATIONS = {
     "months": ("monat",),
     "month": ("monat",),
@@ -341,7 +343,7 @@ def aligned(
     for t in unit.tokens:
         w = t.word
         if w in ("h", "q") and t.pos + 1 < len(unit.tokens) and unit.tokens[t.pos + 1].values:
-            if word in _PERIOD_WORDS.get(w, ()):
+            if word in _PERIOD.get(w, ()):
                 out.append(t.pos)  # "first half" ~ "H1", "quarter" ~ "Q3"
             continue
         if t.values:

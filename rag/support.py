@@ -28,9 +28,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.answering.question import language
 from rag.claim_text import (
     GENERIC,
     GERMAN_NOUN,
+    PERIOD_WORDS,
     VALUE_WORDS,
     WORD_MATCH,
     Token,
@@ -84,6 +86,9 @@ def judge(
         A ``Verdict``; ``reasons`` lists every failed condition.
     """
     parts = parts or {}
+    copied = claim.folded.rstrip(" .!?…")
+    if len(copied) >= 20 and copied in unit.folded:
+        return Verdict(True, 2.0)  # a verbatim quote of the unit
     reasons: list[str] = []
     names = names_in(claim.text)
     first = re.match(r"\W*([A-ZÄÖÜ]\w+)", claim.text)
@@ -93,9 +98,13 @@ def judge(
 
     # Values and names: each is in the unit itself ...
     unit_numbers = unit.numbers
+    claim_de, unit_de = language(claim.text) == "de", language(unit.text) == "de"
     for n in claim.numbers:
-        if not any(n.values & u.values for u in unit_numbers):
+        found = [u for u in unit_numbers if n.values & u.values]
+        if not found:
             reasons.append(f"number '{n.word}' not in the unit")
+        elif (scale := _scale(claim, n, claim_de)) and all(_scale(unit, u, unit_de) != scale for u in found):
+            reasons.append(f"'{n.word}' has another scale in the unit (million, billion …)")
     for name in names:
         if not name_in(name, unit.folded):
             reasons.append(f"name '{name}' not in the unit")
@@ -165,20 +174,22 @@ def _attachment(
         near = [
             t
             for t in matched
-            if t.pos >= 0 and t.word not in VALUE_WORDS and abs(ccount[t.pos] - ccount[n.pos]) <= WINDOW
+            if t.pos >= 0
+            and t.word not in VALUE_WORDS
+            and t.word not in PERIOD_WORDS
+            and abs(ccount[t.pos] - ccount[n.pos]) <= WINDOW
         ]
         positions = [(where[t.word], False) for t in near]
         for t in claim.words:
             if abs(ccount[t.pos] - ccount[n.pos]) <= WINDOW and len(t.word) >= 3 and t.word[:5] in name_heads:
                 positions.append(([u.pos for u in unit.words if u.word.startswith(t.word[:5])], True))
-        claimed = set().union(*(c.values for c in claim.numbers))
         same = [u for u in unit.numbers if n.values & u.values]
-        other = [u for u in unit.numbers if not (u.values & claimed) and not _is_year(u)]
+        other = [u for u in unit.numbers if not (n.values & u.values) and not _is_year(u)]
         votes, located = 0, False
         for found, is_name in positions:
             if not found:
                 continue
-            located = located or not is_name
+            located = True  # a word or a name of the claim's is in the unit: it must stand by the number
 
             def near(numbers: list[Token], found: list[int] = found) -> bool:
                 return any(
@@ -194,6 +205,18 @@ def _attachment(
         if located and votes <= 0:
             reasons.append(f"'{n.word}' measures something else in the unit")
     return reasons
+
+
+_SCALES = {"thousand": 3, "tausend": 3, "million": 6, "millionen": 6, "milliarde": 9, "milliarden": 9,
+           "billionen": 12, "trillion": 12, "trillions": 12, "millions": 6, "billions": 9}
+
+
+def _scale(v: View, number: Token, german: bool) -> int:
+    """The power of ten written after a number ("11,5 Milliarden" -> 9); 0 if none."""
+    after = v.tokens[number.pos + 1].word if number.pos + 1 < len(v.tokens) else ""
+    if after == "billion":
+        return 12 if german else 9  # a German Billion is a thousand Milliarden
+    return _SCALES.get(after, 0)
 
 
 def _home(unit: View, number: Token) -> set[int]:
