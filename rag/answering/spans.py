@@ -94,7 +94,8 @@ def normalize(value: str, kind: str) -> str:
 
 def _numbers(text: str) -> list[Span]:
     out: list[Span] = []
-    taken: list[tuple[int, int]] = []
+    # A day or month inside a date ("30. April 2025") is not a number of its own.
+    taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in DATE.finditer(text)]
     for m in _PREFIX_CUR.finditer(text):
         scale = {"mio": "million", "m": "million", "mrd": "billion", "bn": "billion"}.get((m.group("scale") or "").lower(),
                                                                                     (m.group("scale") or "").lower())

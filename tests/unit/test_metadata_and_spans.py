@@ -43,6 +43,7 @@ def test_spans_are_normalised_to_read_in_any_language():
     assert norm("mit 3,13 Milliarden USD Gewinn", "number") == ["$3.13 billion"]
     assert norm("62.000 Jobs und 1⁄3 davon", "number") == ["62,000", "1/3"]
     assert norm("zehn Prozent besser", "number") == ["10%"]
+    assert norm("am 30. April 2025 kündigte Netflix eine zweite Staffel an", "number") == []
     assert norm("der zehnmonatige Streik", "duration") == ["10 months"]
     assert norm("Veröffentlicht am: 18. Juli 2025", "date") == ["2025-07-18"]
     assert norm("aus den späten 1950er Jahren, 1977 verhaftet", "date") == ["1950s", "1977"]
