@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answering.followup import resolve
 from rag.answering.question import language
-from rag.claims import is_decline, strip_markers
+from rag.claims import is_decline
+from rag.draft import check_info, draft_language, language_notice
 from rag.llm_citations import CheckResult, SupportChecker, render
 from rag.prompts import answer_messages, rewrite_messages
 from rag.types import Answer, final_answer
@@ -233,7 +234,7 @@ class LLMAnswerer:
         timings.update({f"retrieve_{key}": v for key, v in hits.timings_ms.items()})
         if hits.abstain or not hits.passages or failure is not None:
             # Out of scope (decline) or the model is down: no point in asking it.
-            info = _check_info(None, "error" if failure is not None else None, False, declined=hits.abstain)
+            info = check_info(None, "error" if failure is not None else None, False, declined=hits.abstain)
             yield from self._extractive(
                 question, standalone, hits, failure, timings, t0, streamed=False, check=info
             )
@@ -275,7 +276,7 @@ class LLMAnswerer:
                     t0,
                     streamed=shown[0],
                     answer=fallback,
-                    check=_check_info(None, kind, retried),
+                    check=check_info(None, kind, retried),
                 )
                 return
             draft, finish = outcome
@@ -301,7 +302,7 @@ class LLMAnswerer:
             answer.mode = "generative"
             answer.resolved_question = standalone if standalone != question else None
             answer.timings_ms = {**timings, "total": _ms(t0)}
-            answer.check = _check_info(result, None, retried, declined=True)
+            answer.check = check_info(result, None, retried, declined=True)
             yield "\n\n" + answer.text
             yield answer
             return
@@ -321,7 +322,7 @@ class LLMAnswerer:
                 t0,
                 streamed=shown[0],
                 answer=fallback,
-                check=_check_info(result, "empty" if not draft.strip() else reason, retried),
+                check=check_info(result, "empty" if not draft.strip() else reason, retried),
             )
             return
 
@@ -342,7 +343,7 @@ class LLMAnswerer:
             notice=" ".join(notes) or None,
             timings_ms=timings,
             resolved_question=standalone if standalone != question else None,
-            check=_check_info(result, None, retried),
+            check=check_info(result, None, retried),
         )
 
     def _draft(
@@ -444,36 +445,6 @@ def check_notice(result: CheckResult) -> str | None:
         return None
     text = "; ".join(notes) + "."
     return text[0].upper() + text[1:]
-
-
-def draft_language(text: str) -> str | None:
-    """``"de"``/``"en"`` for a draft long enough to tell, else None (a bare name or number)."""
-    body = strip_markers(text)
-    if len(re.findall(r"[^\W\d_]{2,}", body)) < 5:
-        return None
-    return language(body)
-
-
-def language_notice(got: str | None, wanted: str) -> str | None:
-    """A one-line note when the answer came in another language than the question's."""
-    if got is None or got == wanted:
-        return None
-    names = {"de": ("German", "Deutsch"), "en": ("English", "Englisch")}
-    if wanted == "de":
-        return f"Das Sprachmodell hat auf {names[got][1]} geantwortet, nicht auf Deutsch."
-    return f"The language model answered in {names[got][0]}, not in English."
-
-
-def _check_info(
-    result: CheckResult | None, fallback: str | None, retried: bool, *, declined: bool = False
-) -> dict[str, Any]:
-    return {
-        "kept": len(result.kept) if result else 0,
-        "removed": len(result.removed) if result else 0,
-        "fallback": fallback,
-        "declined": declined,
-        "language_retry": retried,
-    }
 
 
 def _ms(t: float) -> float:
