@@ -17,14 +17,14 @@ from rag.text import STOPWORDS
 HEAD_LINES = 12
 MAX_TITLE_CHARS = 110
 
-_MONTHS = {
+MONTHS = {  # month names and abbreviations, German and English -> 1..12
     "januar": 1, "jänner": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2,
     "märz": 3, "maerz": 3, "march": 3, "mar": 3, "april": 4, "apr": 4, "mai": 5, "may": 5,
     "juni": 6, "june": 6, "jun": 6, "juli": 7, "july": 7, "jul": 7, "august": 8, "aug": 8,
     "september": 9, "sep": 9, "sept": 9, "oktober": 10, "october": 10, "oct": 10, "okt": 10,
     "november": 11, "nov": 11, "dezember": 12, "december": 12, "dec": 12, "dez": 12,
 }
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 DATE = re.compile(
     rf"\b(?P<d1>[0-3]?\d)\.\s?(?P<mname>{_MONTH_NAMES})\.?\s+(?P<y1>(?:19|20)\d\d)\b"
     rf"|\b(?P<mname2>{_MONTH_NAMES})\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y2>(?:19|20)\d\d)\b"
@@ -59,9 +59,9 @@ def iso_date(text: str) -> str:
     for m in DATE.finditer(text):
         g = m.groupdict()
         if g["y1"]:
-            y, mo, d = g["y1"], _MONTHS[g["mname"].lower()], g["d1"]
+            y, mo, d = g["y1"], MONTHS[g["mname"].lower()], g["d1"]
         elif g["y2"]:
-            y, mo, d = g["y2"], _MONTHS[g["mname2"].lower()], g["d2"]
+            y, mo, d = g["y2"], MONTHS[g["mname2"].lower()], g["d2"]
         elif g["y3"]:
             y, mo, d = g["y3"], int(g["m3"]), g["d3"]
         else:

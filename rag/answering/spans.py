@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ingest.metadata import DATE, iso_date
+from ingest.metadata import DATE, MONTHS, iso_date
 from rag.text import STOPWORDS, fold
 
 _NUM_WORDS = {
@@ -52,8 +52,6 @@ _YEAR = re.compile(r"(?<![\w.,/])(?P<y>1[5-9]\d\d|20\d\d)(?![\w.,/])")
 _QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
 _MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
                          r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
-_MONTHS = {m: i for i, m in enumerate("januar februar märz april mai juni juli august september oktober november dezember".split(), 1)}
-_MONTHS.update({m: i for i, m in enumerate("january february march april may june july august september october november december".split(), 1)})
 _CAPWORD = r"[A-ZÄÖÜÉ][\w’'.&-]*"
 _NAME = re.compile(rf"(?<![\w])({_CAPWORD}(?: (?:von |van |de |del )?{_CAPWORD}){{0,5}})")
 _ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|university|universität|institut|netflix"
@@ -166,7 +164,7 @@ def _dates(text: str) -> list[Span]:
     for m in DATE.finditer(text):
         add(m.start(), m.end(), iso_date(m.group(0)))
     for m in _MONTH_YEAR.finditer(text):
-        add(m.start(), m.end(), f"{m.group('y')}-{_MONTHS[m.group('m').lower()]:02d}")
+        add(m.start(), m.end(), f"{m.group('y')}-{MONTHS[m.group('m').lower()]:02d}")
     for m in _QUARTER.finditer(text):
         add(m.start(), m.end(), m.group(0).upper().replace(" ", " "))
     for m in _DECADE.finditer(text):
