@@ -199,6 +199,22 @@ class Assistant:
                 self._llm_answerer = LLMAnswerer(self)
             return self._llm_answerer
 
+    def as_retriever(self, k: int | None = None) -> ArticleRetriever:
+        """This assistant's passage search as a LangChain ``BaseRetriever`` (see ``rag.lcel``).
+
+        Args:
+            k: Passages per query; defaults to ``settings.k``.
+        """
+        from rag.lcel import ArticleRetriever  # langchain_core is imported only when used
+
+        return ArticleRetriever(assistant=self, k=k or self.settings.k)
+
+    def as_runnable(self) -> AnswerRunnable:
+        """``ask`` as a LangChain ``Runnable`` with invoke, stream, batch and their async forms (see ``rag.lcel``)."""
+        from rag.lcel import AnswerRunnable  # langchain_core is imported only when used
+
+        return AnswerRunnable(self)
+
 
 _default: Assistant | None = None
 _default_lock = threading.Lock()
