@@ -126,6 +126,8 @@ def _title_and_date(first: list[str], body: str) -> tuple[str, str]:
             if title or not _strip_leading_date(line) or len(line.split()) <= 4:
                 continue
             line = _strip_leading_date(line)
+        elif not date and (m := DATE.match(line)):
+            date = iso_date(m.group(0))  # a dateline run into the article's first sentence
         after_teaser = False
         if title:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.answering import spans
+from rag.answering import about, spans
 from rag.answering.question import analyze
 from rag.citations import cite
 from rag.retrieve import Hits, SentenceHit
@@ -54,6 +54,11 @@ def extractive_answer(question: str, hits: Hits) -> Answer:
     """
     if not in_latin_script(question):
         return Answer(question=question, text=UNSUPPORTED, abstained=True, sources=[])
+    asked = analyze(question)
+    if about.applies(asked, hits):
+        found = about.answer(asked, hits)
+        found.question = question
+        return found
     if hits.abstain or not hits.sentences:
         return decline(question)
     def score(s: SentenceHit) -> float:

@@ -69,6 +69,8 @@ class Hits:
     gate_score: float
     threshold: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    article: Callable[[str], list[SentenceHit]] | None = None
+    """Every sentence of one file, in order (for questions about an article itself)."""
 
 
 class Retriever:
@@ -213,7 +215,15 @@ class Retriever:
             gate_score=gate,
             threshold=self.threshold,
             timings_ms=_ms(t),
+            article=self.article_sentences,
         )
+
+    def article_sentences(self, file: str) -> list[SentenceHit]:
+        """Every sentence of ``file`` in reading order, unscored."""
+        self.keyword_index()
+        ids = [cid for cid, f in self._chunk_file.items() if f == file]
+        chunks = sorted(self._chunks(ids).values(), key=lambda c: c.passage.char_start)
+        return [SentenceHit(c.passage, s, e, 0.0, 0.0, 0.0) for c in chunks for s, e in c.sentences]
 
     def _score_sentences(
         self, question: str, concepts: Concepts, qvec: np.ndarray, chunks: list, bm25: BM25

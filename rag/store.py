@@ -604,6 +604,7 @@ def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
         title=str(meta.get("title", "")),
         outlet=str(meta.get("outlet", "")),
         published=str(meta.get("published", "")),
+        author=str(meta.get("author", "")),
     )
     spans = tuple((int(s), int(e)) for s, e in json.loads(meta.get("sentences") or "[]"))
     return StoredChunk(passage, spans)

@@ -29,6 +29,7 @@ class Passage:
     outlet: str = ""
     published: str = ""
     """ISO date (``2025-07-18``) or empty."""
+    author: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

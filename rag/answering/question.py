@@ -98,8 +98,8 @@ _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|
                           r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
 _META = (
     ("author", re.compile(r"\b(who (wrote|authored|is the author)|author|written by|autor|autorin|verfasst|wer hat .{0,40}geschrieben|wer schrieb)\b", re.I)),
-    ("date", re.compile(r"\b(published|publication date|posted|dated|veröffentlicht|erschienen|publiziert|datiert)\b", re.I)),
-    ("outlet", re.compile(r"\b(outlet|publication|which (site|website|newspaper|magazine|medium)|welche[sm]? (medium|zeitung|magazin|website)|quelle des artikels|original source|originalquelle)\b", re.I)),
+    ("outlet", re.compile(r"\b(outlet|publication(?! date)|which (site|website|newspaper|magazine|medium)|welche[sm]? (medium|zeitung|magazin|website)|quelle des artikels|original source|originalquelle)\b", re.I)),
+    ("date", re.compile(r"\b(published|publication date|posted|dated|veröffentlicht|erschien(en)?|publiziert|datiert|c[oa]me out|herauskam)\b", re.I)),
 )
 
 

@@ -14,6 +14,7 @@ import pytest
 from rag import Assistant, Settings
 from rag.citations import problems
 from rag.evaluate import evaluate_file
+from rag.text import normalize
 from tests.conftest import ARTICLES, DEV_QUESTIONS, ROOT, files_stating_ten_times, says_ten_times
 
 pytestmark = pytest.mark.slow
@@ -117,6 +118,32 @@ def test_cli_ingest_ask_and_json(tmp_path):
     empty = run_cli("ask", "   ", home=home)
     assert empty.returncode == 2 and empty.stderr.startswith("error: The question is empty")
     assert "Traceback" not in empty.stderr
+
+
+@pytest.mark.parametrize(("question", "value", "line"), [
+    ("Who wrote the TechCrunch article?", "Ivan Mehta", "Autor: Ivan Mehta, TechCrunch"),
+    ("Wann erschien der Artikel von Ivan Mehta?", "2025-07-18", "Veröffentlicht am: 18. Juli 2025"),
+    ("When was the October article about Hollywood and AI published?", "2025-10-26", "26/10/2025Netflix hat"),
+])
+def test_questions_about_an_article_name_the_answer_and_cite_its_line(engine, question, value, line):
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert answer.text.startswith(value) and answer.span is not None and answer.span.normalized == value
+    assert normalize(answer.citations[0].quote).startswith(normalize(line))
+    assert problems(answer, engine.settings.articles_dir) == []
+
+
+def test_an_article_that_states_no_author_says_so_instead_of_guessing(engine):
+    answer = engine.ask("Wer ist der Autor des Artikels, der sich auf einen BBC-Bericht stützt?")
+    assert answer.abstained and answer.citations == []
+    assert "nennt keinen Autor" in answer.text
+
+
+def test_cli_json_for_an_author_question_carries_the_span_and_the_byline(tmp_path):
+    js = json.loads(run_cli("ask", "--json", "Who wrote the TechCrunch article?", home=tmp_path / "home").stdout)
+    assert not js["abstained"] and js["span"]["normalized"] == "Ivan Mehta"
+    first = js["citations"][0]
+    assert first["quote"] == "Autor: Ivan Mehta, TechCrunch" and first["file"].startswith("001_") and first["line_start"] == 4
 
 
 def test_dev_set_quality_regression_guard(engine):

@@ -12,9 +12,10 @@ def test_metadata_of_the_bundled_articles():
     assert meta["001"].title == "Netflix integriert GenAI erstmals in eigene Produktionen"
     assert (meta["001"].author, meta["001"].outlet, meta["001"].published) == ("Ivan Mehta", "TechCrunch", "2025-07-18")
     assert meta["003"].published == "2025-07-18"
-    # A teaser of another article ("Microsoft verleiht Copilot …") and its date are not this article's.
+    # A teaser of another article ("Microsoft verleiht Copilot …") and its date (25/10) are not
+    # this article's; the dateline run into its first sentence ("26/10/2025Netflix hat …") is.
     assert meta["004"].title == "Netflix hat Milliarden in künstliche Intelligenz investiert"
-    assert meta["004"].published == ""
+    assert meta["004"].published == "2025-10-26"
     assert all(m.title for m in meta.values())
 
 

@@ -1,0 +1,71 @@
+"""Questions about an article itself (author, date, outlet), on hand-built passages."""
+
+from rag.answer import extractive_answer
+from rag.answering import about
+from rag.answering.question import analyze
+from rag.retrieve import Hits, SentenceHit
+from rag.types import Passage
+
+HEAD = "Netflix setzt auf KI\n\nVeröffentlicht am: 18. Juli 2025\nAutor: Jane Roe, Examplepost\n"
+BODY = "Die Szene entstand zehnmal schneller. Das berichtet die BBC."
+
+
+def passage(pid, file, text, start=0, **meta):
+    return Passage(pid, file, text, start, start + len(text), 1, text.count("\n") + 1, **meta)
+
+
+WITH = passage("a:0", "a.txt", HEAD, title="Netflix setzt auf KI", outlet="Examplepost", author="Jane Roe",
+               published="2025-07-18")
+WITH_BODY = passage("a:1", "a.txt", BODY, len(HEAD), title="Netflix setzt auf KI", outlet="Examplepost",
+                    author="Jane Roe", published="2025-07-18")
+WITHOUT = passage("b:0", "b.txt", "Ein Text über die BBC ohne Autor.", title="Ohne Autor")
+
+
+def sentences(p):
+    out, pos = [], 0
+    for part in p.text.split("\n"):
+        if part.strip():
+            out.append(SentenceHit(p, p.char_start + pos, p.char_start + pos + len(part), 0.0, 0.0, 0.0))
+        pos += len(part) + 1
+    return out
+
+
+def hits(question, passages):
+    by_file = {}
+    for p in (WITH, WITH_BODY, WITHOUT):
+        by_file.setdefault(p.file, []).extend(sentences(p))
+    return Hits(question, passages, [s for p in passages for s in sentences(p)], False, 1.0, 0.2,
+                article=lambda f: by_file[f])
+
+
+def test_author_date_and_outlet_are_named_and_their_line_is_cited():
+    for question, value, quote in [
+        ("Who wrote the Examplepost article?", "Jane Roe", "Autor: Jane Roe, Examplepost"),
+        ("When was the article published?", "2025-07-18", "Veröffentlicht am: 18. Juli 2025"),
+        ("In which outlet did Jane Roe's article appear?", "Examplepost", "Autor: Jane Roe, Examplepost"),
+    ]:
+        answer = extractive_answer(question, hits(question, [WITH_BODY, WITHOUT]))
+        assert not answer.abstained, question
+        assert answer.text == f"{value} — {quote} [1]"
+        assert answer.citations[0].quote == quote and answer.citations[0].file == "a.txt"
+        assert answer.span.normalized == value and answer.span.n == 1
+
+
+def test_the_article_meant_is_the_one_holding_the_names_the_question_gives():
+    q = analyze("Who wrote the article that cites the BBC?")
+    assert about.target(q, [WITH, WITHOUT]) is WITHOUT
+    answer = extractive_answer(q.text, hits(q.text, [WITH, WITHOUT]))
+    assert answer.abstained and answer.text == "The article “Ohne Autor” doesn't name its author."
+
+
+def test_not_a_question_about_an_article():
+    # A book's author, and what an article's author did, go the ordinary way.
+    for question in ("Who wrote the novel War and Peace?", "Did the blog's author cancel the licence?"):
+        assert not about.applies(analyze(question), hits(question, [WITH_BODY]))
+
+
+def test_meta_question_kinds_in_both_languages():
+    assert analyze("Wann erschien der Artikel von Jane Roe?").about == "date"
+    assert analyze("When did the article come out?").about == "date"
+    assert analyze("Which outlet published the piece?").about == "outlet"
+    assert analyze("What is the publication date of the piece?").about == "date"
