@@ -100,7 +100,7 @@ def _child_env(home: Path, articles: Path) -> dict[str, str]:
 
 def _rag_cmd() -> list[str]:
     script = Path(sys.executable).with_name("rag")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli"]
 
 
 def _hit_at(passages: list[list[str]], rows: list[dict[str, Any]], k: int) -> float:
@@ -251,7 +251,7 @@ def bench_cold_ask(work: Path, articles: Path, rows: list[dict], args, res: dict
         f"peak RSS {rss:.0f} MiB"
     )
     probe_code = (
-        "import sys, rag.cli, rag.assistant, rag.store, rag.retrieve, rag.answer; "
+        "import sys, ui.cli, rag.assistant, rag.retrieval.store, rag.retrieval.retriever, rag.answering.extractive; "
         "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))"
     )
     probe = run_child([sys.executable, "-c", probe_code], _child_env(home, articles))
@@ -306,7 +306,7 @@ _FIRST_ASK = """
 import json, sys, time
 t0 = time.perf_counter()
 from rag.assistant import Assistant
-import rag.answer
+import rag.answering.extractive
 bot = Assistant(auto_ingest=False)
 bot.embeddings.embed(["warm-up"])
 bot.index  # opens the store (chromadb, its client); no collection is loaded yet
@@ -361,7 +361,7 @@ def embedder_rate(bot, folder: Path, sentences: int = 1500) -> float:
 def bench_scale(work: Path, articles: Path, rows: list[dict], sizes: list[int], args, res: dict) -> None:
     from bench.corpus import build
     from rag.assistant import Assistant
-    from rag.keyword import KeywordIndex
+    from rag.retrieval.keyword import KeywordIndex
 
     questions = [r["question"] for r in rows]
     _emit()

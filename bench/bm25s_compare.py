@@ -1,4 +1,4 @@
-"""Keyword search: the project's BM25 (``rag.keyword``) against the ``bm25s`` library.
+"""Keyword search: the project's BM25 (``rag.retrieval.keyword``) against the ``bm25s`` library.
 
 ``python -m bench.bm25s_compare [QUESTIONS.jsonl ...]`` ingests the bundled
 articles into a temporary index, then runs ``rag eval`` over each question set
@@ -29,7 +29,7 @@ KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy")
 
 
 class BM25SRanker:
-    """``rag.keyword.BM25``'s ``search`` on ``bm25s``; ``coverage`` stays the project's (it needs IDF only)."""
+    """``rag.retrieval.keyword.BM25``'s ``search`` on ``bm25s``; ``coverage`` stays the project's (it needs IDF only)."""
 
     def __init__(self, ids: list[str], tokens: list[list[str]], ours, method: str) -> None:
         import bm25s
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from collections import Counter
 
     from rag.assistant import Assistant
-    from rag.keyword import BM25, KeywordIndex
+    from rag.retrieval.keyword import BM25, KeywordIndex
     from rag.text import terms
 
     with tempfile.TemporaryDirectory(prefix="rag-bm25s-") as tmp:
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         retriever = bot.retriever
         rows: dict[str, dict] = {}
         for path in args.questions:
-            rows[f"rag.keyword  {path.name}"] = _summary(bot, path)
+            rows[f"rag.retrieval.keyword  {path.name}"] = _summary(bot, path)
 
         ids, texts, files = bot.index.all_texts()
         t = time.perf_counter()
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t = time.perf_counter()
         KeywordIndex.load(saved)
         load_s = time.perf_counter() - t
-        print(f"rag.keyword: build {build_s * 1000:.1f} ms, load {load_s * 1000:.1f} ms ({len(ids)} chunks)")
+        print(f"rag.retrieval.keyword: build {build_s * 1000:.1f} ms, load {load_s * 1000:.1f} ms ({len(ids)} chunks)")
 
         tokens = [terms(text) for text in texts]
         by_file: dict[str, list[str]] = {}

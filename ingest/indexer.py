@@ -73,7 +73,7 @@ def sync_folder(
 
     Args:
         folder: The corpus folder (searched recursively).
-        index: A ``rag.store.PassageIndex``.
+        index: A ``rag.retrieval.store.PassageIndex``.
         progress: Show a progress bar on stderr while embedding.
         wait: Seconds to queue behind another ingest of the same index.
         then: Run with the report while the ingest lock is still held, for

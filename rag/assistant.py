@@ -54,17 +54,17 @@ class Assistant:
         """The LangChain ``Embeddings`` in use, loaded on first access."""
         with self._lock:
             if self._embeddings is None:
-                from rag.embeddings import get_embeddings
+                from rag.retrieval.embeddings import get_embeddings
 
                 self._embeddings = get_embeddings(self.settings.embeddings)
             return self._embeddings
 
     @property
     def index(self):
-        """The Chroma-backed passage index (see ``rag.store.PassageIndex``)."""
+        """The Chroma-backed passage index (see ``rag.retrieval.store.PassageIndex``)."""
         with self._lock:
             if self._index is None:
-                from rag.store import PassageIndex
+                from rag.retrieval.store import PassageIndex
 
                 self._index = PassageIndex(self.settings, self.embeddings)
             return self._index
@@ -73,7 +73,7 @@ class Assistant:
     def retriever(self):
         with self._lock:
             if self._retriever is None:
-                from rag.retrieve import Retriever
+                from rag.retrieval.retriever import Retriever
 
                 self._retriever = Retriever(self.index, self.embeddings, self.settings)
             return self._retriever
@@ -90,7 +90,7 @@ class Assistant:
 
         def update_lexicon(report) -> None:
             if report.added or report.added_texts is None or self.retriever.lexicon.size() == 0:
-                from rag.lexicon import words
+                from rag.retrieval.lexicon import words
 
                 texts = report.added_texts
                 if texts is None or (report.unchanged and self.retriever.lexicon.size() == 0):
@@ -146,7 +146,7 @@ class Assistant:
         if self.settings.llm:
             yield from self._llm().stream(question, history=history, k=k or self.settings.k)
             return
-        from rag.answer import extractive_answer
+        from rag.answering.extractive import extractive_answer
 
         t = time.perf_counter()
         standalone = resolve(question, history) if history else question
@@ -194,7 +194,7 @@ class Assistant:
     def _llm(self):
         with self._lock:
             if self._llm_answerer is None:
-                from rag.generate import LLMAnswerer
+                from rag.generation.answerer import LLMAnswerer
 
                 self._llm_answerer = LLMAnswerer(self)
             return self._llm_answerer

@@ -13,7 +13,7 @@ Metrics (rates over the answerable questions unless said otherwise):
     quote_precision: the stricter share whose quoted span itself contains an
         evidence or answer string.
     citations_valid: share of answers whose markers and quotes check out
-        against the files (``rag.citations.problems``).
+        against the files (``rag.answering.citations.problems``).
     abstain_correct / false_abstain: counts of declined questions that should
         / shouldn't have been.
     turns: earlier questions of a conversation (a follow-up row); they are
@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.citations import problems
+from rag.answering.citations import problems
 from rag.errors import ConfigError
 from rag.text import normalize
 

@@ -102,7 +102,7 @@ def fake_extractive(question: str, hits: Any) -> Answer:
     if hits.abstain or not hits.passages:
         return Answer(question=question, text="The articles don't cover this question.", abstained=True)
     p = hits.passages[0]
-    from rag.citations import cite
+    from rag.answering.citations import cite
 
     c = cite(1, p, p.char_start, p.char_end, 1.0)
     return Answer(question=question, text=f"{c.quote} [1]", citations=[c], sources=hits.passages)

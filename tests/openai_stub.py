@@ -327,7 +327,7 @@ def _error(message: str, kind: str) -> dict[str, Any]:
 
 
 def passage_numbers(body: dict[str, Any]) -> dict[int, str]:
-    """The numbered passages in a chat request built by ``rag.prompts``, as ``{n: text}``."""
+    """The numbered passages in a chat request built by ``rag.generation.prompts``, as ``{n: text}``."""
     import re
 
     text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.render import short_quote
+from ui.render import short_quote
 from rag.types import Answer, Citation
 from ui.html import answer_text, language_name, span_value
 

@@ -12,8 +12,8 @@ import re
 
 from ingest.metadata import DATE, iso_date
 from rag.answering.question import QuestionAnalysis
-from rag.citations import cite
-from rag.retrieve import Hits, SentenceHit
+from rag.answering.citations import cite
+from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import fold
 from rag.types import Answer, AnswerSpan, Passage
 

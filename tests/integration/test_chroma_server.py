@@ -109,7 +109,7 @@ def _env(home: Path, corpus: Path, url: str) -> dict[str, str]:
 
 def _rag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         check=False,
         env=env,
         capture_output=True,
@@ -177,8 +177,8 @@ def test_ingest_ask_restart_and_stop(
 
     # An Assistant that was connected gets the same kind of error, not a raw client exception.
     # With no recheck interval, the next question consults the store instead of cached counts.
-    monkeypatch.setattr("rag.retrieve.RECHECK_SECONDS", 0.0)
-    monkeypatch.setattr("rag.lexicon.RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr("rag.retrieval.retriever.RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr("rag.retrieval.lexicon.RECHECK_SECONDS", 0.0)
     with pytest.raises(StoreUnavailableError, match="Can't reach the Chroma server"):
         bot.ask("Who directed the series?")
     server.start()  # leave it running for any later test in the module
@@ -186,7 +186,7 @@ def test_ingest_ask_restart_and_stop(
 
 def test_embedded_store_is_the_default(tmp_path: Path) -> None:
     from rag import Settings
-    from rag.store import make_client
+    from rag.retrieval.store import make_client
 
     settings = Settings.from_env(env={}, home=tmp_path)
     assert settings.chroma_url is None
@@ -198,7 +198,7 @@ def test_embedded_store_is_the_default(tmp_path: Path) -> None:
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     from rag import Settings
     from rag.errors import StoreUnavailableError
-    from rag.store import make_client
+    from rag.retrieval.store import make_client
 
     url = f"http://127.0.0.1:{_free_port()}"
     with pytest.raises(StoreUnavailableError) as info:

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from rag import Assistant, Settings
-from rag.citations import problems
+from rag.answering.citations import problems
 from rag.evaluate import evaluate_file
 from rag.text import normalize
 from tests.conftest import ARTICLES, DEV_QUESTIONS, ROOT, files_stating_ten_times, says_ten_times
@@ -94,7 +94,7 @@ def test_first_ask_ingests_an_empty_index_and_says_so(tmp_path, caplog):
 
 def run_cli(*args: str, home) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_HOME": str(home), "RAG_ARTICLES_DIR": str(ARTICLES)}
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=300)
 
 

@@ -137,7 +137,7 @@ def run_chat(stdin: str, home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_HOME": str(home), "RAG_ARTICLES_DIR": str(ARTICLES)}
     env.pop("RAG_LLM", None)
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", "chat", *args],
+        [sys.executable, "-m", "ui.cli", "chat", *args],
         input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
     )
 
@@ -146,7 +146,7 @@ def run_chat(stdin: str, home: Path, *args: str) -> subprocess.CompletedProcess:
 def chat_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("chat-home")
     env = {**os.environ, "RAG_HOME": str(home), "RAG_ARTICLES_DIR": str(ARTICLES)}
-    done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "-q"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "ingest", "-q"], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     return home

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rag.generate import LLMAnswerer
+from rag.generation.answerer import LLMAnswerer
 from rag.text import normalize
 from rag.types import Answer
 from tests.llm_fakes import ARTICLE, FakeAssistant, fake_extractive
@@ -187,7 +187,7 @@ def real_stub(module_stub: OpenAIStub) -> Iterator[OpenAIStub]:
 
 
 def assert_valid(answer: Answer, bot: Any) -> None:
-    from rag.citations import problems
+    from rag.answering.citations import problems
 
     assert problems(answer, bot.settings.articles_dir) == []
 

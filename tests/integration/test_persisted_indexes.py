@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.keyword import KeywordIndex
+from rag.retrieval.keyword import KeywordIndex
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def _assert_matches_store(index) -> KeywordIndex:
 
 
 def _vocabulary(index) -> set[str]:
-    from rag.lexicon import words
+    from rag.retrieval.lexicon import words
 
     return set().union(*(words(t) for t in index.all_texts()[1]))
 
@@ -54,8 +54,8 @@ def _no_rebuilds(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("rebuilt from the store instead of loading the saved copy")
 
     monkeypatch.setattr(KeywordIndex, "build", classmethod(refuse))
-    monkeypatch.setattr("rag.store.PassageIndex._rebuild_keyword_index", refuse)
-    monkeypatch.setattr("rag.lexicon.Lexicon._fetch", refuse)
+    monkeypatch.setattr("rag.retrieval.store.PassageIndex._rebuild_keyword_index", refuse)
+    monkeypatch.setattr("rag.retrieval.lexicon.Lexicon._fetch", refuse)
 
 
 def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,11 +63,11 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     shutil.copytree(ARTICLES, corpus)
     home = tmp_path / "home"
     bot = _bot(home, corpus)
-    import rag.keyword
+    import rag.retrieval.keyword
 
     with monkeypatch.context() as m:  # each chunk is tokenized once, with its embedding
-        m.setattr(rag.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
-        m.setattr("rag.store.PassageIndex.all_texts", lambda self: pytest.fail("read back from the store"))
+        m.setattr(rag.retrieval.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
+        m.setattr("rag.retrieval.store.PassageIndex.all_texts", lambda self: pytest.fail("read back from the store"))
         first = bot.ingest(corpus)
     assert first.added > 0
     saved = _assert_matches_store(bot.index)
@@ -87,13 +87,13 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     deleted.unlink()
     (corpus / "zz_quokka.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     tokenized: list[str] = []
-    import rag.embeddings
-    import rag.keyword
+    import rag.retrieval.embeddings
+    import rag.retrieval.keyword
     import rag.text
 
     real_terms = rag.text.terms
     monkeypatch.setattr(rag.text, "terms", lambda text: tokenized.append(text) or real_terms(text))
-    monkeypatch.setattr(rag.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
+    monkeypatch.setattr(rag.retrieval.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
     monkeypatch.setattr(KeywordIndex, "build", classmethod(lambda *a, **k: pytest.fail("full rebuild at ingest")))
     second = bot.ingest(corpus)
     monkeypatch.undo()
@@ -134,7 +134,7 @@ def test_interrupted_ingest_is_never_trusted(tmp_path: Path, monkeypatch: pytest
     def killed(*_a, **_k):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr("rag.lexicon.Lexicon.update", killed)
+    monkeypatch.setattr("rag.retrieval.lexicon.Lexicon.update", killed)
     with pytest.raises(RuntimeError, match="killed"):
         bot.ingest(corpus)
     monkeypatch.undo()

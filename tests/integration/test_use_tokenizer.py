@@ -9,7 +9,7 @@ import pytest
 
 from ingest.chunking import split_sentences
 from ingest.loaders import load
-from rag.embeddings import SentencePieceTokenizer, load_use, use_model_file
+from rag.retrieval.embeddings import SentencePieceTokenizer, load_use, use_model_file
 from rag.text import for_embedding
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def test_fast_load_gives_identical_vectors(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_worker_processes_give_the_in_process_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag import embeddings
+    from rag.retrieval import embeddings
 
     model = embeddings.USEEmbeddings()
     texts = [t for t in _texts() if t.strip()][:400]

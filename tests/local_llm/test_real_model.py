@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from rag.citations import problems
-from rag.generate import draft_language
-from rag.llm_citations import split_claims
+from rag.answering.citations import problems
+from rag.generation.answerer import draft_language
+from rag.generation.citation_check import split_claims
 from rag.text import normalize
 from rag.types import Answer
 

@@ -27,7 +27,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 ARTICLES = PROJECT / "data" / "articles"
 CONTROL = "How much faster was the AI scene?"
 TEN_TIMES = re.compile(r"zehnmal|10\W?mal", re.IGNORECASE)
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "ui.cli"]
 # Anything that could point a subprocess at another index, model or secret.
 _DROP = ("RAG_", "SLACK_", "OPENAI_", "OLLAMA_")
 
@@ -45,7 +45,7 @@ def clean_env(home: Path, articles: Path | None = None, **extra: str) -> dict[st
 
 def run_rag(*args: str | Path, home: Path, articles: Path | None = None, timeout: float = 300,
             **extra: str) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI (``python -m rag.cli``) to completion."""
+    """Run the real CLI (``python -m ui.cli``) to completion."""
     return subprocess.run(
         [*RAG, *map(str, args)],
         env=clean_env(home, articles, **extra),

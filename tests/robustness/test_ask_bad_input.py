@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import problems
+from rag.answering.citations import problems
 from rag.errors import InvalidQuestionError
 
 from .conftest import CONTROL, TEN_TIMES, Sandbox, answer_key, run_rag

@@ -45,7 +45,7 @@ def _open(home: Path, corpus: Path):
 
 def assert_keyword_index_saved(index) -> None:
     """The keyword index saved under the recorded key holds exactly the stored chunks."""
-    from rag.keyword import KeywordIndex
+    from rag.retrieval.keyword import KeywordIndex
 
     saved = KeywordIndex.load(index.derived_path("keyword"), index.keyword_key())
     assert saved is not None

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.chunking import chunk_text
 from ingest.loaders import load
-from rag.citations import problems
+from rag.answering.citations import problems
 from rag.errors import CorpusNotFoundError
 
 from .conftest import Sandbox, run_rag

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.chunking import chunk_text
 from ingest.loaders import load
-from rag.citations import problems
+from rag.answering.citations import problems
 from tests.openai_stub import OpenAIStub, Reply, cite_where, passage_numbers
 
 from .conftest import Sandbox

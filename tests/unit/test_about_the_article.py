@@ -1,9 +1,9 @@
 """Questions about an article itself (author, date, outlet), on hand-built passages."""
 
-from rag.answer import extractive_answer
+from rag.answering.extractive import extractive_answer
 from rag.answering import about
 from rag.answering.question import analyze
-from rag.retrieve import Hits, SentenceHit
+from rag.retrieval.retriever import Hits, SentenceHit
 from rag.types import Passage
 
 HEAD = "Netflix setzt auf KI\n\nVeröffentlicht am: 18. Juli 2025\nAutor: Jane Roe, Examplepost\n"

@@ -1,8 +1,8 @@
 import dataclasses
 
-from rag.answer import extractive_answer, language
-from rag.citations import cite, markers, problems
-from rag.retrieve import Hits, SentenceHit
+from rag.answering.extractive import extractive_answer, language
+from rag.answering.citations import cite, markers, problems
+from rag.retrieval.retriever import Hits, SentenceHit
 from rag.types import Answer, Passage
 
 TEXT = "Titel\nErster Satz hier. Zweiter Satz dort.\nDritte Zeile mit 10 Prozent Wachstum."

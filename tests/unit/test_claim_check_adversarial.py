@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ingest.chunking import split_sentences
-from rag.llm_citations import CheckResult, SupportChecker
+from rag.generation.citation_check import CheckResult, SupportChecker
 from rag.types import Passage
 
 ARTICLES = Path(__file__).resolve().parents[2] / "data" / "articles"
@@ -463,7 +463,7 @@ CASES: list[tuple[str, str, tuple[str, ...], list[tuple[str, bool]]]] = [
 
 @pytest.fixture(scope="module")
 def checker() -> SupportChecker:
-    from rag.embeddings import get_embeddings
+    from rag.retrieval.embeddings import get_embeddings
 
     return SupportChecker(get_embeddings().embed_documents, split_sentences)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.cli import build_parser, main
+from ui.cli import build_parser, main
 from rag.errors import ConfigError
 from rag.evaluate import load_questions, suggest_threshold, summarize
 

@@ -243,7 +243,7 @@ class RecordingBot:
     def __init__(self) -> None:
         from types import SimpleNamespace
 
-        from rag.retrieve import Hits
+        from rag.retrieval.retriever import Hits
 
         self.asked: list[tuple[str, list | None]] = []
         self.settings = SimpleNamespace(articles_dir=ROOT / "data" / "articles")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.chunking import split_sentences
-from rag.citations import cite
-from rag.llm_citations import (
+from rag.answering.citations import cite
+from rag.generation.citation_check import (
     SupportChecker,
     names_in,
     number_values,
@@ -185,7 +185,7 @@ def test_empty_draft_and_no_passages() -> None:
     ],
 )
 def test_instruction_sentences_never_count_as_support(sentence: str) -> None:
-    from rag.llm_citations import looks_like_instructions
+    from rag.generation.citation_check import looks_like_instructions
 
     assert looks_like_instructions(sentence)
     assert not looks_like_instructions(

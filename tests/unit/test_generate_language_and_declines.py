@@ -7,8 +7,8 @@ from typing import Any
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.generate import LLMAnswerer, draft_language, language_notice
-from rag.prompts import answer_messages
+from rag.generation.answerer import LLMAnswerer, draft_language, language_notice
+from rag.generation.prompts import answer_messages
 from rag.types import Answer
 from tests.llm_fakes import ARTICLE, FakeAssistant, fake_extractive, passages
 

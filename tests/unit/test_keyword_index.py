@@ -12,7 +12,7 @@ import pytest
 
 from ingest.chunking import chunk_text
 from ingest.loaders import load
-from rag.keyword import BM25, KeywordIndex
+from rag.retrieval.keyword import BM25, KeywordIndex
 from rag.text import terms
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""``rag.llm``: provider specs, lazy imports, keys, timeouts, pip lines."""
+"""``rag.generation.chat_models``: provider specs, lazy imports, keys, timeouts, pip lines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import ConfigError, MissingDependencyError
-from rag.llm import PLACEHOLDER_API_KEY, load_chat_model, parse_spec, redact
+from rag.generation.chat_models import PLACEHOLDER_API_KEY, load_chat_model, parse_spec, redact
 
 
 def settings(**kw) -> Settings:
@@ -100,7 +100,7 @@ def test_missing_package_error_carries_the_pip_line(
 
 def test_engine_modules_import_no_provider_package() -> None:
     code = (
-        "import sys, rag, rag.llm, rag.generate, rag.prompts, rag.llm_citations\n"
+        "import sys, rag, rag.generation.chat_models, rag.generation.answerer, rag.generation.prompts, rag.generation.citation_check\n"
         "bad = [m for m in ('langchain_openai', 'langchain_ollama', 'langchain_community', 'openai', 'ollama')"
         " if m in sys.modules]\n"
         "assert not bad, bad\n"

@@ -368,7 +368,7 @@ def test_missing_or_wrong_tokens_say_what_to_set_and_where(env, needle, where):
 
 
 def test_cli_reports_a_missing_token(monkeypatch, capsys):
-    from rag.cli import main as cli_main
+    from ui.cli import main as cli_main
 
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)

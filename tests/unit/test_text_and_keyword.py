@@ -1,4 +1,4 @@
-from rag.keyword import BM25
+from rag.retrieval.keyword import BM25
 from rag.text import contains, for_embedding, normalize, terms
 
 

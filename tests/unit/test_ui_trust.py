@@ -195,7 +195,7 @@ def test_slack_question_without_words_is_one_line() -> None:
 
 
 def test_cli_citation_line_names_the_article_then_file_lines_and_quote() -> None:
-    from rag.cli import citation_lines
+    from ui.cli import citation_lines
 
     assert citation_lines(titled_answer()) == [
         f'[1] {TITLE} — TechCrunch, 2025-07-18 · 003_b27880a03e2c9224.txt:13 "{QUOTE}"'
@@ -206,7 +206,7 @@ def test_cli_citation_line_names_the_article_then_file_lines_and_quote() -> None
 
 
 def test_cli_question_without_words_asks_for_a_question(tmp_path, monkeypatch, capsys) -> None:
-    from rag.cli import main
+    from ui.cli import main
 
     monkeypatch.setenv("RAG_HOME", str(tmp_path))
     assert main(["ask", "?"]) == 2

@@ -7,8 +7,8 @@ import unicodedata
 
 from rag.answering import about, spans
 from rag.answering.question import analyze
-from rag.citations import cite
-from rag.retrieve import Hits, SentenceHit
+from rag.answering.citations import cite
+from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import STOPWORDS, fold, terms
 from rag.types import Answer, AnswerSpan
 

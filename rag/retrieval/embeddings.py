@@ -335,7 +335,7 @@ def _cores() -> int:
 # -- worker processes ----------------------------------------------------------------
 # Plain subprocesses (not multiprocessing): "fork" is unsafe next to Chroma's threads, and
 # "spawn" would re-run the caller's main script in each worker.
-_WORKER_CODE = "from rag.embeddings import _serve; _serve()"
+_WORKER_CODE = "from rag.retrieval.embeddings import _serve; _serve()"
 
 
 def _send(fh, obj) -> None:

@@ -5,7 +5,7 @@ is unusable) it is resolved offline instead (``rag.answering.followup``).
 
 The chat model only drafts, and its draft streams as it is written. The
 finished draft is checked sentence by sentence against the passages
-(``rag.llm_citations``); what survives becomes the answer, with citations
+(``rag.generation.citation_check``); what survives becomes the answer, with citations
 resolved exactly as extractive answers are. A draft that says the passages
 don't answer becomes a decline. A draft in the other language than the
 question's is asked for once more, firmly; if it is still wrong, the checked
@@ -25,19 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answering.followup import resolve
 from rag.answering.question import language
-from rag.claims import is_decline
-from rag.draft import check_info, draft_language, language_notice
-from rag.llm_citations import CheckResult, SupportChecker, render
-from rag.prompts import answer_messages, rewrite_messages
+from rag.generation.claims import is_decline
+from rag.generation.draft import check_info, draft_language, language_notice
+from rag.generation.citation_check import CheckResult, SupportChecker, render
+from rag.generation.prompts import answer_messages, rewrite_messages
 from rag.types import Answer, final_answer
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from rag.assistant import Assistant
-    from rag.retrieve import Hits
+    from rag.retrieval.retriever import Hits
 
-log = logging.getLogger("rag.generate")
+log = logging.getLogger("rag.generation.answerer")
 
 History = Sequence[dict[str, str]]
 
@@ -176,7 +176,7 @@ class LLMAnswerer:
         """
         with self._lock:
             if self._model is None:
-                from rag.llm import load_chat_model
+                from rag.generation.chat_models import load_chat_model
 
                 self._model = load_chat_model(self.settings.llm or "", self.settings)
             return self._model
@@ -296,7 +296,7 @@ class LLMAnswerer:
         text, spans = render(result)
         timings["check"] = _ms(t)
         if result.declined:
-            from rag.answer import decline
+            from rag.answering.extractive import decline
 
             answer = decline(question)
             answer.mode = "generative"
@@ -326,7 +326,7 @@ class LLMAnswerer:
             )
             return
 
-        from rag.citations import cite
+        from rag.answering.citations import cite
 
         citations = []
         for s in spans:
@@ -389,12 +389,12 @@ class LLMAnswerer:
 
     def extractive_answer(self, question: str, hits: Hits) -> Answer:
         """The extractive answer (or decline) used for fallbacks."""
-        from rag.answer import extractive_answer
+        from rag.answering.extractive import extractive_answer
 
         return extractive_answer(question, hits)
 
     def _failed(self, error: BaseException, timeout: float, doing: str) -> str:
-        from rag.llm import redact
+        from rag.generation.chat_models import redact
 
         log.warning(
             "The chat model failed while %s: %s: %s", doing, type(error).__name__, redact(str(error))[:300]

@@ -6,10 +6,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from rag.answering.question import language
-from rag.claims import strip_markers
+from rag.generation.claims import strip_markers
 
 if TYPE_CHECKING:
-    from rag.llm_citations import CheckResult
+    from rag.generation.citation_check import CheckResult
 
 
 def draft_language(text: str) -> str | None:

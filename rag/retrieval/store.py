@@ -32,7 +32,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.config import Settings
-from rag.embeddings import NamedEmbeddings
+from rag.retrieval.embeddings import NamedEmbeddings
 from rag.errors import EmbeddingModelError, StoreUnavailableError
 from rag.types import Passage
 
@@ -293,7 +293,7 @@ class PassageIndex:
         self.set_chunk_metadata(**{KEYWORD_GENERATION: generation})
 
     def keyword_index(self):
-        """The keyword index (``rag.keyword.KeywordIndex``) of the chunks as they are now.
+        """The keyword index (``rag.retrieval.keyword.KeywordIndex``) of the chunks as they are now.
 
         Ingest saves it under ``derived_path("keyword")`` and records its key in the
         chunk collection's metadata, so loading it is a file read. If the key doesn't
@@ -302,7 +302,7 @@ class PassageIndex:
         from the store: by the chunks added and removed since the saved copy, or from
         scratch. A copy that matches a stable key is saved for the next process.
         """
-        from rag.keyword import KeywordIndex
+        from rag.retrieval.keyword import KeywordIndex
 
         path = self.derived_path("keyword")
         key = self.keyword_key()
@@ -318,7 +318,7 @@ class PassageIndex:
 
     def _rebuild_keyword_index(self, path: Path, counts: dict | None = None):
         """Bring the saved copy up to date with the store, or build one (``counts``: known term counts)."""
-        from rag.keyword import KeywordIndex
+        from rag.retrieval.keyword import KeywordIndex
 
         t0 = time.perf_counter()
         base = KeywordIndex.load(path)
@@ -415,7 +415,7 @@ class PassageIndex:
         their term counts already). Without a saved index of that key, it is updated or built
         from the store instead.
         """
-        from rag.keyword import KeywordIndex
+        from rag.retrieval.keyword import KeywordIndex
 
         path = self.derived_path("keyword")
         base = KeywordIndex.load(path, previous_key) if previous_key else None
@@ -432,7 +432,7 @@ class PassageIndex:
 
     def keyword_index_current(self) -> bool:
         """A saved keyword index matches the recorded key (nothing to do for an unchanged corpus)."""
-        from rag.keyword import KeywordIndex
+        from rag.retrieval.keyword import KeywordIndex
 
         key = self.keyword_key()
         return bool(key) and KeywordIndex.load(self.derived_path("keyword"), key) is not None

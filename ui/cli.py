@@ -74,7 +74,7 @@ def citation_lines(answer, limit: int = 160, *, dim: bool = False) -> list[str]:
     ``[1] Title — Outlet, 2025-07-18 · file:lines "quote"``; without a title,
     ``[1] file:lines "quote"``. ``dim`` greys the file and lines (for a terminal).
     """
-    from rag.render import short_quote
+    from ui.render import short_quote
 
     lines: list[str] = []
     for c in answer.citations:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.answering.question import language
-from rag.claim_text import (
+from rag.generation.claim_text import (
     GENERIC,
     GERMAN_NOUN,
     PERIOD_WORDS,

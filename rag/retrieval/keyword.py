@@ -6,7 +6,7 @@ chunks.
 
 A query is a list of *concepts*: each is ``{term: weight}``, one term for a
 word the corpus uses, or the corpus terms a foreign word translates to (see
-``rag.lexicon``), weighted by how sure the translation is.
+``rag.retrieval.lexicon``), weighted by how sure the translation is.
 
 ``KeywordIndex`` is what ingest keeps on disk next to the Chroma folder: the
 term counts of every chunk (so an ingest tokenizes only the chunks it adds),

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.config import Settings
-from rag.embeddings import NamedEmbeddings, embed_queries
-from rag.keyword import BM25, Concepts
-from rag.lexicon import Lexicon, term_of, words
-from rag.scoring import answer_score
+from rag.retrieval.embeddings import NamedEmbeddings, embed_queries
+from rag.retrieval.keyword import BM25, Concepts
+from rag.retrieval.lexicon import Lexicon, term_of, words
+from rag.retrieval.scoring import answer_score
 from rag.text import terms
-from rag.store import PassageIndex
+from rag.retrieval.store import PassageIndex
 from rag.types import Passage
 
 RRF_K = 60
@@ -48,7 +48,7 @@ class SentenceHit:
     similarity: float
     lexical: float
     score: float
-    """``rag.scoring.answer_score``: how well this sentence answers the question."""
+    """``rag.retrieval.scoring.answer_score``: how well this sentence answers the question."""
     rank: int = 0
     """Position of its passage in the results."""
 

@@ -1,11 +1,11 @@
 """Checking an LLM's draft against the passages it was given.
 
 A draft is split into sentences, each with the ``[n]`` markers written after it
-(``rag.claims``). Markers pointing outside the given passages are dropped (the
+(``rag.generation.claims``). Markers pointing outside the given passages are dropped (the
 sentence then counts as uncited). Each remaining marker is kept only if one
 *unit* of its passage — a sentence, two adjacent sentences, or a sentence
 ending in ":" with the list it introduces — supports the claim's relation and
-its arguments together (``rag.support.judge``: numbers and what they measure,
+its arguments together (``rag.generation.support.judge``: numbers and what they measure,
 names, roles, list items, the relation words). A claim left with no supporting
 passage is removed; a claim uncited, or cited to passages that don't support
 it, is kept if a unit of another given passage does, and cited to that one. The
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.claim_text import Token, View, aligned, compound_parts, name_in, names_in, number_values, view
-from rag.claims import (
+from rag.generation.claim_text import Token, View, aligned, compound_parts, name_in, names_in, number_values, view
+from rag.generation.claims import (
     Claim,
     is_decline,
     is_lead_in,
@@ -37,7 +37,7 @@ from rag.claims import (
     split_claims,
     strip_markers,
 )
-from rag.support import Verdict, judge
+from rag.generation.support import Verdict, judge
 from rag.text import fold
 from rag.types import Passage
 
@@ -156,7 +156,7 @@ class SupportChecker:
         embed: Texts to vectors, e.g. ``embeddings.embed_documents``.
         split_sentences: Text to sentence spans, e.g. ``ingest.chunking.split_sentences``.
         threshold: Unused; kept for callers of the earlier score-threshold check.
-        judge: Decides whether one unit supports one claim (``rag.support.judge``).
+        judge: Decides whether one unit supports one claim (``rag.generation.support.judge``).
     """
 
     def __init__(
