@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.chunking import MAX_CHUNK_CHARS, MIN_CHUNK_CHARS, split_sentences
+from ingest.chunking import MAX_CHUNK_CHARS, MIN_CHUNK_CHARS
+from rag.sentences import split_sentences
 from ingest.loaders import load
 
 PARAGRAPHS_PER_FILE = 200

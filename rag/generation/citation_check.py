@@ -154,7 +154,7 @@ class SupportChecker:
 
     Args:
         embed: Texts to vectors, e.g. ``embeddings.embed_documents``.
-        split_sentences: Text to sentence spans, e.g. ``ingest.chunking.split_sentences``.
+        split_sentences: Text to sentence spans, e.g. ``rag.sentences.split_sentences``.
         threshold: Unused; kept for callers of the earlier score-threshold check.
         judge: Decides whether one unit supports one claim (``rag.generation.support.judge``).
     """

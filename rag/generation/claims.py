@@ -11,16 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.sentences import split_sentences
+
 _MARKER = re.compile(
     r"\s*[\[【]\s*(?:(?:passages?|quellen?|sources?|doc(?:ument)?s?)\s*)?"
     r"(\d{1,3}(?:\s*(?:,|;|-|–|and|und|&)\s*\d{1,3})*)\s*[\]】]",
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
-_END = re.compile(r"[.!?…]+[\"'”“»«)\]]*")
-_ABBREV = set(
-    "z b d h u a s e g i ca bzw dr mr mrs ms nr vs st mio mrd inkl ggf evtl usw co jr sr prof vgl".split()
-)
 _INSTRUCTIONS = re.compile(
     r"\b(?:ignore|disregard|forget|override|ignoriere|vergiss|missachte)\b.{0,60}"
     r"\b(?:instructions?|prompts?|rules|guidelines|anweisungen|regeln|vorgaben)\b"
@@ -132,24 +130,12 @@ def split_claims(draft: str) -> list[Claim]:
 
 
 def _split_line(line: str) -> list[str]:
-    pieces: list[str] = []
-    start = 0
-    for m in _END.finditer(line):
-        end = m.end()
-        trailing = _MARKER.match(line, end)
-        while trailing:
-            end = trailing.end()
-            trailing = _MARKER.match(line, end)
-        if end < len(line) and not line[end].isspace():
-            continue
-        word = re.search(r"(\w+)$", line[start : m.start()])
-        if m.group(0).startswith(".") and len(m.group(0)) == 1 and word:
-            w = word.group(1).lower()
-            nxt = line[end:].lstrip()[:1]
-            if w in _ABBREV or (w.isdigit() and nxt[:1].islower()):
-                continue
-        pieces.append(line[start:end])
-        start = end
-    if line[start:].strip():
-        pieces.append(line[start:])
-    return pieces
+    """Sentences of ``line``, each running up to the next one, so the markers written
+    after its full stop stay with it. Markers are blanked for the splitter, which then
+    sees "faster.    Next" and cuts there."""
+    masked = _MARKER.sub(lambda m: " " * len(m.group(0)), line)
+    starts = [s for s, _ in split_sentences(masked)]
+    if not starts:
+        return [line] if line.strip() else []
+    bounds = [0, *starts[1:], len(line)]
+    return [line[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if line[a:b].strip()]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.chunking import split_sentences
+from rag.sentences import split_sentences
 from ingest.loaders import load
 from rag.retrieval.embeddings import SentencePieceTokenizer, load_use, use_model_file
 from rag.text import for_embedding

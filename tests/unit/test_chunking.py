@@ -1,4 +1,5 @@
-from ingest.chunking import LineIndex, chunk_text, split_sentences
+from ingest.chunking import LineIndex, chunk_text
+from rag.sentences import split_sentences
 
 
 def texts(text: str) -> list[str]:

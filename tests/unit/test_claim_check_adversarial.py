@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import split_sentences
+from rag.sentences import split_sentences
 from rag.generation.citation_check import CheckResult, SupportChecker
 from rag.types import Passage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.chunking import split_sentences
+from rag.sentences import split_sentences
 from rag.answering.citations import cite
 from rag.generation.citation_check import (
     SupportChecker,
