@@ -18,10 +18,16 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from rag.assistant import Assistant
+from rag.evaluate import evaluate_file
+from rag.retrieval.keyword import BM25, KeywordIndex
+from rag.text import terms
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = (ROOT / "eval" / "dev_questions.jsonl", ROOT / "eval" / "qa_test.jsonl")
@@ -32,7 +38,7 @@ class BM25SRanker:
     """``rag.retrieval.keyword.BM25``'s ``search`` on ``bm25s``; ``coverage`` stays the project's (it needs IDF only)."""
 
     def __init__(self, ids: list[str], tokens: list[list[str]], ours, method: str) -> None:
-        import bm25s
+        import bm25s  # lazy: an optional comparison dependency
 
         self.ids = ids
         self._ours = ours
@@ -66,8 +72,6 @@ class BM25SRanker:
 
 
 def _summary(bot, path: Path) -> dict:
-    from rag.evaluate import evaluate_file
-
     summary = evaluate_file(bot, path, k=5)["summary"]
     return {k: summary[k] for k in KEYS}
 
@@ -77,12 +81,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("questions", nargs="*", type=Path, default=list(DEFAULT_SETS))
     p.add_argument("--methods", default="lucene,robertson", help="bm25s scoring methods to try")
     args = p.parse_args(argv)
-
-    from collections import Counter
-
-    from rag.assistant import Assistant
-    from rag.retrieval.keyword import BM25, KeywordIndex
-    from rag.text import terms
 
     with tempfile.TemporaryDirectory(prefix="rag-bm25s-") as tmp:
         bot = Assistant(home=Path(tmp), articles_dir=ROOT / "data" / "articles", auto_ingest=False)

@@ -54,7 +54,7 @@ class Assistant:
         """The LangChain ``Embeddings`` in use, loaded on first access."""
         with self._lock:
             if self._embeddings is None:
-                from rag.retrieval.embeddings import get_embeddings
+                from rag.retrieval.embeddings import get_embeddings  # lazy: the model's code
 
                 self._embeddings = get_embeddings(self.settings.embeddings)
             return self._embeddings
@@ -64,7 +64,7 @@ class Assistant:
         """The Chroma-backed passage index (see ``rag.retrieval.store.PassageIndex``)."""
         with self._lock:
             if self._index is None:
-                from rag.retrieval.store import PassageIndex
+                from rag.retrieval.store import PassageIndex  # lazy: chromadb takes ~0.5 s to import
 
                 self._index = PassageIndex(self.settings, self.embeddings)
             return self._index
@@ -73,7 +73,7 @@ class Assistant:
     def retriever(self):
         with self._lock:
             if self._retriever is None:
-                from rag.retrieval.retriever import Retriever
+                from rag.retrieval.retriever import Retriever  # lazy: numpy and the indexes load on first use
 
                 self._retriever = Retriever(self.index, self.embeddings, self.settings)
             return self._retriever
@@ -86,11 +86,11 @@ class Assistant:
             An ``ingest.indexer.IngestReport`` with added/removed/unchanged counts
             and the files that were skipped, each with its reason.
         """
-        from ingest.indexer import sync_folder
+        from ingest.indexer import sync_folder  # lazy: only ingest needs the loaders
 
         def update_lexicon(report) -> None:
             if report.added or report.added_texts is None or self.retriever.lexicon.size() == 0:
-                from rag.retrieval.lexicon import words
+                from rag.retrieval.lexicon import words  # lazy: as the retriever
 
                 texts = report.added_texts
                 if texts is None or (report.unchanged and self.retriever.lexicon.size() == 0):
@@ -129,7 +129,7 @@ class Assistant:
         item is always the complete ``Answer`` (whose ``text`` is authoritative:
         a generative draft can be replaced by the extractive fallback).
         """
-        from rag.answering.followup import clarification, resolve
+        from rag.answering.followup import clarification, resolve  # lazy: `import rag` stays quick
 
         question = self.check_question(question)
         t0 = time.perf_counter()
@@ -146,7 +146,7 @@ class Assistant:
         if self.settings.llm:
             yield from self._llm().stream(question, history=history, k=k or self.settings.k)
             return
-        from rag.answering.extractive import extractive_answer
+        from rag.answering.extractive import extractive_answer  # lazy: `import rag` stays quick
 
         t = time.perf_counter()
         standalone = resolve(question, history) if history else question
@@ -194,7 +194,7 @@ class Assistant:
     def _llm(self):
         with self._lock:
             if self._llm_answerer is None:
-                from rag.generation.answerer import LLMAnswerer
+                from rag.generation.answerer import LLMAnswerer  # lazy: only with a chat model (RAG_LLM)
 
                 self._llm_answerer = LLMAnswerer(self)
             return self._llm_answerer

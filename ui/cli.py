@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
+from rag.assistant import Assistant
 from rag.errors import RagError
+from rag.types import Answer
+from ui.render import short_quote
 
 
-def _assistant(args: argparse.Namespace):
-    from rag.assistant import Assistant
-
+def _assistant(args: argparse.Namespace) -> Assistant:
     overrides = {}
     if getattr(args, "k", None):
         overrides["k"] = args.k
@@ -35,8 +37,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(bot.ask(question).to_json(indent=2))
         return 0
-    from rag.types import Answer
-
     answer = None
     pieces: list[str] = []
     for event in bot.stream(question):
@@ -74,8 +74,6 @@ def citation_lines(answer, limit: int = 160, *, dim: bool = False) -> list[str]:
     ``[1] Title — Outlet, 2025-07-18 · file:lines "quote"``; without a title,
     ``[1] file:lines "quote"``. ``dim`` greys the file and lines (for a terminal).
     """
-    from ui.render import short_quote
-
     lines: list[str] = []
     for c in answer.citations:
         where = f"{c.file}:{c.lines}"
@@ -88,8 +86,6 @@ def citation_lines(answer, limit: int = 160, *, dim: bool = False) -> list[str]:
 
 def _dim() -> bool:
     """Grey text only on a terminal that wants colour."""
-    import os
-
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
@@ -152,13 +148,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import evaluate_file, format_report
+    from rag.evaluate import evaluate_file, format_report, suggest_threshold  # lazy: only `rag eval` scores files
 
     bot = _assistant(args)
     report = evaluate_file(bot, args.file, k=args.k or 5)
     if args.calibrate:
-        from rag.evaluate import suggest_threshold
-
         threshold = suggest_threshold(report["rows"])
         print(f"suggested RAG_MIN_SCORE={threshold} (now {bot.retriever.threshold})")
         return 0
@@ -172,20 +166,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from ui.gradio_app import launch
+    from ui.gradio_app import launch  # lazy: gradio takes seconds to import
 
     launch(host=args.host, port=args.port)
     return 0
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
-    from ui.slack_bot import main as slack_main
+    from ui.slack_bot import main as slack_main  # lazy: slack_bolt is an extra
 
     return slack_main(port=args.port) or 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bench.__main__ import main as bench_main
+    from bench.__main__ import main as bench_main  # lazy: the benchmark is a dev tool
 
     return bench_main(args.bench_args) or 0
 

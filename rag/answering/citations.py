@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ingest.chunking import LineIndex
+from ingest.loaders import load
 from rag.types import Answer, Citation, Passage
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -47,9 +49,6 @@ def problems(answer: Answer, corpus_dir: str | Path) -> list[str]:
     Checks that every marker has a citation, every citation is used, and every
     quote is exactly the file's text at its offsets and lines.
     """
-    from ingest.chunking import LineIndex
-    from ingest.loaders import load
-
     found = []
     numbers = {c.n for c in answer.citations}
     for n in markers(answer.text):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.answering.question import analyze
 from rag.generation.claim_text import Token, View, aligned, compound_parts, name_in, names_in, number_values, view
 from rag.generation.claims import (
     Claim,
@@ -265,8 +266,6 @@ class SupportChecker:
             v.vector = vec
         focus: tuple[Token, ...] = ()
         if question:
-            from rag.answering.question import analyze
-
             asked = set(analyze(question).focus)
             focus = tuple({t.word: t for t in view(question).words if t.word in asked}.values())
         self._vecs(sorted({t.form for v in views for t in v.words} | {t.form for t in focus}))
@@ -311,8 +310,6 @@ class SupportChecker:
         A number question also needs a number in them that the question doesn't hold.
         Returns 1.0 when the question has no focus words.
         """
-        from rag.answering.question import analyze
-
         q = analyze(question)
         kept = " ".join(c.claim.text for c in result.kept)
         if not kept:

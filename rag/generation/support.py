@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.answering import spans
 from rag.answering.question import language
 from rag.generation.claim_text import (
     GENERIC,
@@ -257,8 +258,6 @@ def _someone_else(
     """
     if len(unit.pieces) < 2 or not names:
         return []
-    from rag.answering import spans
-
     words = content_words(claim, names)
     counts = [sum(1 for t in words if aligned(t, piece, sim, parts)) for piece in unit.pieces]
     at = counts.index(max(counts))
