@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rag.assistant import Assistant, History
 
 METADATA_KEYS = (
-    "file", "title", "outlet", "published", "line_start", "line_end", "char_start", "char_end", "score", "id",
+    "file", "title", "outlet", "published", "author", "line_start", "line_end", "char_start", "char_end", "score", "id",
 )  # fmt: skip
 
 QuestionInput = str | dict[str, Any]
