@@ -297,7 +297,8 @@ class RunningBot:
 @contextmanager
 def running_bot(assistant: Any, **create_kwargs: Any) -> Iterator[RunningBot]:
     """The real Bolt app in HTTP mode on a free loopback port, talking to a ``FakeSlackAPI``."""
-    from ui.slack_bot import create_app, serve_http
+    from ui.slack_bot import create_app
+    from ui.slack_http import serve_http
 
     api = FakeSlackAPI().start()
     executor = TrackingExecutor()

@@ -1,9 +1,10 @@
-"""The chat page: ``create_app()`` builds it, ``launch()`` only starts it.
+"""The chat page: ``create_app()`` lays it out and wires it up, ``serve()``/``launch()`` start it.
 
 The page renders the same ``Answer`` as the Python API. Answers are shown as
 escaped HTML (``ui.html``) so article text can never inject markup; each [n]
 marker is a link that opens its passage in the sources panel (plain JS, no
 server round trip). The same engine is exposed to API clients as ``/ask``.
+The look (CSS, theme, JS) is in ``ui.page_style``; the handlers in ``ui.page_handlers``.
 """
 
 from __future__ import annotations
@@ -12,23 +13,22 @@ import ipaddress
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rag.assistant import Assistant
 from rag.config import Settings
-from rag.errors import InvalidQuestionError, MissingDependencyError, RagError
+from rag.errors import MissingDependencyError
 from ui.feedback import FeedbackStore
-from ui.html import escape_text, render_answer, render_error, render_hint, render_sources, render_streaming
+from ui.html import render_sources
+from ui.page_handlers import ChatHandlers
+from ui.page_style import CSS, FOCUS_JS, SOURCES_JS, page_theme
 
 try:
     import gradio as gr
 except ImportError:  # the bare package works without the [ui] extra
     gr = None
 
-if TYPE_CHECKING:
-    from rag.assistant import Assistant
-
-log = logging.getLogger("rag.ui")
+log = logging.getLogger("rag.ui")  # the page's one logger, shared with ui.page_handlers
 
 EXAMPLES = [
     "How much faster was the AI scene?",
@@ -50,308 +50,12 @@ wait on it, and those gain from every slot. 16 of Gradio's ``WORKER_THREADS``
 leave the rest for the page's unqueued handlers (showing the question at once).
 """
 WORKER_THREADS = 40
-HISTORY_TURNS = 3
-MAX_TURNS = 50
-UNEXPECTED_ERROR = "Sorry, something went wrong while answering. The error was logged; please try again."
-
-# Colours come from the theme's variables, which Gradio switches with the
-# browser's colour scheme; the theme below sets them so that every text keeps
-# a contrast of at least 4.5:1 in light and dark (tests/integration/test_page_trust.py).
-CSS = """
-.rag-answer { line-height: 1.55; }
-.rag-answer .rag-understood, .rag-answer .rag-lang, .rag-answer .rag-notice {
-  font-size: .85em; color: var(--body-text-color-subdued); margin: .15em 0 .35em; }
-.rag-answer .rag-notice { font-style: italic; margin-top: .5em; }
-.rag-answer .rag-lang { margin-top: .4em; }
-.rag-answer .rag-span { margin-bottom: .3em; }
-.rag-answer .rag-span-value { font-size: 1.25em; font-weight: 700; color: var(--body-text-color); }
-.rag-answer .rag-declined { font-weight: 600; margin-bottom: .35em; }
-.rag-answer .rag-cites { font-size: .85em; margin-top: .6em; display: flex; flex-direction: column;
-                         gap: .25em; }
-.rag-answer .cite-title { font-weight: 500; }
-.rag-answer .cite-loc { font-size: .88em; font-weight: 400; color: var(--body-text-color-subdued);
-                        font-family: var(--font-mono, monospace); margin-left: .25em; white-space: nowrap; }
-.rag-cursor { color: var(--body-text-color-subdued); }
-#rag-chat a.cite { cursor: pointer; color: var(--link-text-color); font-weight: 600; text-decoration: none;
-                   border-radius: 4px; padding: 0 .15em; }
-#rag-chat a.cite:hover, #rag-chat a.cite:focus-visible { background: var(--color-accent-soft);
-                   color: var(--link-text-color-hover); text-decoration: underline; }
-.rag-error { color: var(--error-text-color); }
-.rag-error.rag-hint { color: var(--body-text-color); }
-#rag-sources { display: flex; flex-direction: column; gap: .6em; }
-#rag-sources .src-question { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .4em; }
-#rag-sources .src-empty, #rag-sources .src-none { color: var(--body-text-color-subdued); font-size: .9em; }
-#rag-sources .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
-                         padding: .45em .7em; margin-bottom: .5em; background: var(--block-background-fill); }
-#rag-sources .src-card.active { border-color: var(--color-accent);
-                                box-shadow: 0 0 0 2px var(--color-accent-soft); }
-#rag-sources summary { cursor: pointer; font-size: .9em; color: var(--body-text-color); }
-#rag-sources .src-n { font-weight: 700; }
-#rag-sources .src-title { font-weight: 600; }
-#rag-sources .src-meta, .rag-answer .src-meta { white-space: nowrap; font-weight: 400; }
-#rag-sources .src-loc { font-size: .85em; color: var(--body-text-color-subdued); }
-#rag-sources .src-title + .src-loc { display: block; margin: .1em 0 0 1.6em; }
-#rag-sources .src-file { font-family: var(--font-mono, monospace); }
-#rag-sources .src-passage { margin-top: .5em; max-height: 20em; overflow-y: auto; font-size: .9em;
-                            line-height: 1.55; white-space: normal; color: var(--body-text-color); }
-/* The highlighted quote: a stronger tint than --color-accent-soft where the page is light. */
-#rag-sources { --rag-mark-background: var(--primary-200); }
-.dark #rag-sources { --rag-mark-background: var(--color-accent-soft); }
-#rag-sources mark { background: var(--rag-mark-background); color: var(--body-text-color);
-                    padding: .05em .1em; border-radius: 3px; box-decoration-break: clone; -webkit-box-decoration-break: clone; }
-#rag-sources mark .src-answer { font-weight: 700; color: var(--body-text-color); }
-"""
-
-
-def page_theme() -> Any:
-    """Gradio's default theme in orange, with the colours the page's texts need for 4.5:1 contrast.
-
-    Gradio's own defaults fall short in places: subdued text (the footer) and
-    placeholders are neutral-400 on white (2.6:1) and white on the orange
-    button is 2.8:1. The highlighted quote is ``--body-text-color`` on
-    ``--primary-200`` (light) or ``--color-accent-soft`` (dark).
-    """
-    return gr.themes.Default(primary_hue="orange").set(
-        body_text_color_subdued="*neutral_600",
-        body_text_color_subdued_dark="*neutral_400",
-        input_placeholder_color="*neutral_500",
-        input_placeholder_color_dark="*neutral_400",
-        color_accent_soft="*primary_100",
-        color_accent_soft_dark="*primary_900",
-        link_text_color="*primary_800",
-        link_text_color_dark="*primary_300",
-        link_text_color_hover="*primary_900",
-        link_text_color_hover_dark="*primary_200",
-        link_text_color_active="*primary_800",
-        link_text_color_active_dark="*primary_300",
-        link_text_color_visited="*primary_800",
-        link_text_color_visited_dark="*primary_300",
-        button_primary_background_fill="*primary_700",
-        button_primary_background_fill_dark="*primary_700",
-        button_primary_background_fill_hover="*primary_800",
-        button_primary_background_fill_hover_dark="*primary_800",
-        button_primary_border_color="*primary_700",
-        button_primary_border_color_dark="*primary_700",
-    )
-
-
-# After each answer: put the caret back in the question box, so the next
-# question can be typed straight away. The box is re-enabled by the same
-# update that ends the answer, so wait (a few frames at most) until it is.
-FOCUS_JS = r"""
-() => {
-  const started = performance.now();
-  const focus = () => {
-    const box = document.querySelector('#rag-question textarea');
-    if (box && !box.disabled) { box.focus(); return; }
-    if (performance.now() - started < 3000) requestAnimationFrame(focus);
-  };
-  requestAnimationFrame(focus);
-}
-"""
-
-# Runs once when the sources panel mounts: adds the page style and one
-# delegated click handler, so markers in messages rendered later work too.
-SOURCES_JS = r"""
-if (!window.__ragCitations) {
-  window.__ragCitations = true;
-  const style = document.createElement('style');
-  style.id = 'rag-ui-style';
-  style.textContent = __CSS__;
-  document.head.appendChild(style);
-  const openSource = (turn, n) => {
-    const panel = document.getElementById('rag-sources');
-    if (!panel) return;
-    panel.querySelectorAll('.src-turn').forEach((s) => { s.hidden = s.dataset.turn !== turn; });
-    panel.querySelectorAll('.src-card.active').forEach((c) => c.classList.remove('active'));
-    const card = panel.querySelector('.src-card[data-turn="' + turn + '"][data-n="' + n + '"]');
-    if (!card) return;
-    card.open = true;
-    card.classList.add('active');
-    card.scrollIntoView({block: 'nearest'});
-    const box = card.querySelector('.src-passage');
-    const mark = card.querySelector('mark');
-    if (box && mark) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 24);
-  };
-  // Gradio's sanitizer drops data-* attributes in chat messages, so the target rides in a class.
-  const target = (e) => {
-    const a = e.target && e.target.closest ? e.target.closest('a.cite') : null;
-    const m = a ? /(?:^|\s)cite-(\d+)-(\d+)(?:\s|$)/.exec(a.className) : null;
-    return m ? [m[1], m[2]] : null;
-  };
-  // Capture phase: the chatbot handles clicks on messages itself.
-  document.addEventListener('click', (e) => {
-    const t = target(e);
-    if (t) { e.preventDefault(); openSource(t[0], t[1]); }
-  }, true);
-  document.addEventListener('keydown', (e) => {
-    const t = target(e);
-    if (t && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); openSource(t[0], t[1]); }
-  }, true);
-  // An example fills the box: put the caret there, ready for Enter or an edit.
-  document.addEventListener('click', (e) => {
-    if (!e.target || !e.target.closest || !e.target.closest('#rag-examples button')) return;
-    setTimeout(() => {
-      const box = document.querySelector('#rag-question textarea');
-      if (box && !box.disabled) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
-    }, 50);
-  });
-}
-"""
 
 
 def _gradio() -> Any:
     if gr is None:
         raise MissingDependencyError("gradio", "ui", "The chat page")
     return gr
-
-
-def _messages(turns: list[dict[str, Any]]) -> tuple[list[dict[str, str]], dict[int, int]]:
-    """Chat messages for ``turns`` and a map from message index to turn index."""
-    messages: list[dict[str, str]] = []
-    owner: dict[int, int] = {}
-    for i, turn in enumerate(turns):
-        if turn["question"]:
-            messages.append({"role": "user", "content": escape_text(turn["question"])})
-        owner[len(messages)] = i
-        messages.append({"role": "assistant", "content": turn["html"]})
-    return messages, owner
-
-
-def _engine_history(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
-    history: list[dict[str, str]] = []
-    for turn in [t for t in turns if t.get("answer")][-HISTORY_TURNS:]:
-        history.append({"role": "user", "content": turn["question"]})
-        history.append({"role": "assistant", "content": turn["answer"]["text"]})
-    return history
-
-
-class ChatHandlers:
-    """The page's event handlers, kept apart from the layout so tests can call them.
-
-    A session's chat lives in a list of turns (``gr.State``), each
-    ``{"id", "question", "answer" (Answer dict or None), "error", "html"}``; the
-    chatbot's messages are derived from it, and ``id`` ties markers to sources.
-
-    Args:
-        assistant: The engine (``rag.Assistant`` or anything with ``stream``/``ask``).
-        feedback: Where 👍/👎 ratings go.
-    """
-
-    def __init__(self, assistant: Any, feedback: FeedbackStore) -> None:
-        self.assistant = assistant
-        self.feedback = feedback
-
-    def add_question(self, message: str, turns: list[dict[str, Any]] | None) -> tuple[Any, ...]:
-        """Show the question at once (before the queue); lock the input until it is answered.
-
-        Returns:
-            Updates for (question box, send button, chat, turns).
-        """
-        turns = list(turns or [])
-        turn_id = turns[-1]["id"] + 1 if turns else 0  # stable: old turns are dropped past MAX_TURNS
-        turns = turns[-(MAX_TURNS - 1) :]
-        question = message if isinstance(message, str) else ""
-        turns.append(
-            {
-                "id": turn_id,
-                "question": question.strip(),
-                "answer": None,
-                "error": None,
-                "html": render_streaming(""),
-            }
-        )
-        locked = gr.update(interactive=False)
-        return gr.update(value="", interactive=False), locked, _messages(turns)[0], turns
-
-    def respond(self, turns: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-        """Answer the last turn as it streams in.
-
-        Yields:
-            Updates for (chat, sources panel, turns, question box, send button); the
-            last one fills the sources panel and unlocks the input.
-        """
-        from rag.types import Answer
-
-        turns = list(turns or [])
-        unlocked = gr.update(interactive=True)
-        if not turns or turns[-1]["answer"] is not None or turns[-1]["error"] is not None:
-            yield gr.skip(), gr.skip(), gr.skip(), unlocked, unlocked
-            return
-        turn = turns[-1] = dict(turns[-1])
-        history = _engine_history(turns[:-1])
-        text = ""
-        try:
-            for event in self.assistant.stream(turn["question"], history=history):
-                if isinstance(event, Answer):
-                    turn["answer"] = event.to_dict()
-                    turn["html"] = render_answer(turn["answer"], turn["id"])
-                else:
-                    text += event
-                    turn["html"] = render_streaming(text)
-                    yield _messages(turns)[0], gr.skip(), turns, gr.skip(), gr.skip()
-            if turn["answer"] is None:
-                turn["error"] = UNEXPECTED_ERROR
-                log.error("The assistant ended without an Answer for %r", turn["question"])
-        except InvalidQuestionError as e:
-            # "?", an empty or an overlong question: ask for a question, cite nothing.
-            turn["error"] = e.message
-            turn["invalid"] = True
-            log.info("Question refused: %s", e.message)
-        except RagError as e:
-            turn["error"] = e.message
-            log.info("Question failed: %s", e.message)
-        except Exception:
-            turn["error"] = UNEXPECTED_ERROR
-            log.exception("Answering %r failed", turn["question"])
-        if turn["error"]:
-            turn["html"] = render_hint(turn["error"]) if turn.get("invalid") else render_error(turn["error"])
-        yield _messages(turns)[0], render_sources(turns), turns, unlocked, unlocked
-
-    def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
-        """Store a 👍/👎 with the question, the answer and its citations."""
-        turns = turns or []
-        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        i = _messages(turns)[1].get(index)
-        if i is None:
-            log.warning("Feedback for unknown message %r ignored", data.index)
-            return
-        turn = turns[i]
-        answer = turn.get("answer") or {}
-        rating = _rating(data.liked)
-        self.feedback.add(
-            rating=rating,
-            question=turn["question"],
-            answer=answer.get("text", turn.get("error") or ""),
-            citations=answer.get("citations", []),
-            abstained=answer.get("abstained"),
-            mode=answer.get("mode"),
-            error=turn.get("error"),
-        )
-        log.info("Feedback %s stored in %s", rating, self.feedback.path)
-
-    def clear(self) -> tuple[list, str]:
-        """Forget the session's turns and empty the sources panel."""
-        return [], render_sources([])
-
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Answer a question from the articles; returns the Answer as a JSON object.
-
-        ``history`` is the chat so far, ``[{"role": "user" | "assistant", "content": ...}]``,
-        so that a follow-up ("And when?") is understood; its ``resolved_question`` says how.
-        """
-        turns = [
-            {"role": t["role"], "content": t["content"]}
-            for t in (history if isinstance(history, list) else [])
-            if isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
-        ][-2 * HISTORY_TURNS :]
-        try:
-            return self.assistant.ask(question, history=turns or None).to_dict()
-        except RagError as e:
-            raise gr.Error(e.message, print_exception=False) from None
-        except Exception:
-            log.exception("API question %r failed", question)
-            raise gr.Error(UNEXPECTED_ERROR, print_exception=False) from None
 
 
 def create_app(assistant: Assistant | None = None, settings: Settings | None = None) -> gr.Blocks:
@@ -370,8 +74,6 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     """
     _gradio()
     if assistant is None:
-        from rag.assistant import Assistant
-
         assistant = Assistant(settings)
     settings = settings or getattr(assistant, "settings", None) or Settings.from_env()
     h = ChatHandlers(assistant, FeedbackStore(settings.feedback_path))
@@ -440,14 +142,6 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
         chatbot.clear(h.clear, outputs=[turns_state, sources], api_visibility="private")
         gr.api(h.ask, api_name="ask", concurrency_id="engine", concurrency_limit=ENGINE_CONCURRENCY)
     return app
-
-
-def _rating(liked: bool | str | None) -> str:
-    if liked is True:
-        return "up"
-    if liked is False:
-        return "down"
-    return {"like": "up", "dislike": "down"}.get(str(liked).lower(), str(liked))
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -532,8 +226,6 @@ def launch(host: str | None = None, port: int | None = None) -> None:
         port: Overrides ``RAG_UI_PORT`` (default 7860).
     """
     _gradio()
-    from rag.assistant import Assistant
-
     settings = Settings.from_env()
     assistant = Assistant(settings)
     threading.Thread(target=_warm_up, args=(assistant,), name="rag-warm-up", daemon=True).start()

@@ -25,7 +25,8 @@ from rag.evaluate import evaluate_file
 from tests.slack_fixtures import CHANNEL, blocks_text, mention, running_bot
 from tests.ui_fixtures import running_app
 from ui.feedback import FeedbackStore
-from ui.gradio_app import ChatHandlers, create_app
+from ui.gradio_app import create_app
+from ui.page_handlers import ChatHandlers
 
 pytestmark = pytest.mark.slow
 

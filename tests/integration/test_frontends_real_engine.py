@@ -21,7 +21,7 @@ from rag import Assistant, Settings
 from tests.openai_stub import OpenAIStub, cite_where
 from tests.slack_fixtures import CHANNEL, blocks_text, mention, running_bot
 from ui.feedback import FeedbackStore
-from ui.gradio_app import ChatHandlers
+from ui.page_handlers import ChatHandlers
 
 pytestmark = pytest.mark.slow
 

@@ -88,7 +88,7 @@ def test_page_binds_loopback_by_default_and_warns_when_exposed(
 def test_page_shows_bad_questions_as_messages(control_bot: Sandbox, tmp_path: Path, question: str,
                                               message: str) -> None:
     from ui.feedback import FeedbackStore
-    from ui.gradio_app import ChatHandlers
+    from ui.page_handlers import ChatHandlers
 
     handlers = ChatHandlers(control_bot.bot, FeedbackStore(tmp_path / "feedback.jsonl"))
     # (The handlers' outputs are (..., turns) and (chat, sources, turns, ...).)
@@ -187,7 +187,7 @@ def _status_before_body(url: str, length: int) -> int:
 
 
 def test_slack_oversized_body_is_refused(slack, control_bot: Sandbox) -> None:
-    from ui.slack_bot import MAX_BODY_BYTES
+    from ui.slack_http import MAX_BODY_BYTES
 
     # Refused from the declared length, before the body is read (a reading server would time out here).
     assert _status_before_body(slack.url, 1_200_000) == 413

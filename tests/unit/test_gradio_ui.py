@@ -18,15 +18,9 @@ from gradio_client.exceptions import AppError, AuthenticationError
 
 from tests.ui_fixtures import FakeAssistant, fake_answer, running_app
 from ui.feedback import FeedbackStore
-from ui.gradio_app import (
-    UNEXPECTED_ERROR,
-    ChatHandlers,
-    create_app,
-    is_loopback,
-    parse_auth,
-    warn_if_exposed,
-)
+from ui.gradio_app import create_app, is_loopback, parse_auth, warn_if_exposed
 from ui.html import render_sources
+from ui.page_handlers import UNEXPECTED_ERROR, ChatHandlers
 
 
 @pytest.fixture
@@ -160,7 +154,7 @@ def test_respond_without_a_pending_question_only_unlocks(handlers: ChatHandlers)
 def test_old_turns_are_dropped_but_markers_still_match_sources(
     handlers: ChatHandlers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ui.gradio_app.MAX_TURNS", 2)
+    monkeypatch.setattr("ui.page_handlers.MAX_TURNS", 2)
     turns: list = []
     for _ in range(3):
         _, chat, turns = _ask(handlers, "How much faster was the AI scene?", turns)

@@ -28,8 +28,9 @@ from tests.slack_fixtures import (
     running_bot,
     sign,
 )
-from ui.slack_bot import LogRedactor, create_app, main
+from ui.slack_bot import create_app, main
 from ui.slack_format import APOLOGY_TEXT, DECLINED_TEXT
+from ui.slack_redaction import LogRedactor
 
 
 @pytest.fixture

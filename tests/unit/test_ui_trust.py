@@ -105,7 +105,7 @@ def test_sources_panel_titles_the_card_and_bolds_the_answer_inside_the_quote() -
 def test_question_without_words_gets_a_request_for_a_question_and_no_citation(tmp_path: Path) -> None:
     from tests.ui_fixtures import FakeAssistant
     from ui.feedback import FeedbackStore
-    from ui.gradio_app import ChatHandlers
+    from ui.page_handlers import ChatHandlers
 
     class NoWords(FakeAssistant):
         def stream(self, question, *, history=None, k=None):
@@ -143,7 +143,7 @@ def _contrast(a: str, b: str) -> float:
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_theme_colours_keep_4_5_to_1(dark: bool) -> None:
-    from ui.gradio_app import page_theme
+    from ui.page_style import page_theme
 
     theme = page_theme()
     c = lambda name: _resolve(theme, name, dark)  # noqa: E731
