@@ -91,7 +91,8 @@ def test_cli_with_a_failing_llm_leaks_no_key(control_bot: Sandbox) -> None:
 @pytest.mark.slow
 def test_slack_failures_leak_no_token(control_bot: Sandbox, everything_logged, capfd) -> None:
     from tests.slack_fixtures import FakeSlackAPI, envelope, mention, post, sign
-    from ui.slack_bot import create_app, serve_http
+    from ui.slack_bot import create_app
+    from ui.slack_http import serve_http
 
     messages = []
     api = FakeSlackAPI().start()
