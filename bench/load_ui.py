@@ -103,6 +103,7 @@ def run_load(
 
 
 def _start_local() -> tuple[object, str, tuple[str, str] | None]:
+    # lazy: gradio and the engine load only when this starts its own page
     from rag import Assistant, Settings
     from ui.gradio_app import create_app, parse_auth, serve
 
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = None
     if args.url:
-        from ui.gradio_app import parse_auth
+        from ui.gradio_app import parse_auth  # lazy: gradio takes seconds to import
 
         url, auth = args.url, parse_auth(args.auth)
     else:
