@@ -12,30 +12,39 @@ question's is asked for once more, firmly; if it is still wrong, the checked
 answer carries a notice. When nothing survives, or the model fails, the
 extractive answer, computed before the model was asked, is returned with a
 one-line notice. ``Answer.check`` says what the check did.
+
+The steps live beside it: ``rewrite`` (follow-ups), ``streaming`` (one draft),
+``failures`` (the notice when the model fails).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ingest.chunking import split_sentences
+from rag.answering.citations import cite
+from rag.answering.extractive import decline, extractive_answer
 from rag.answering.followup import resolve
 from rag.answering.question import language
+from rag.config import Settings
+from rag.generation.chat_models import load_chat_model
+from rag.generation.citation_check import CheckResult, SupportChecker, render
 from rag.generation.claims import is_decline
 from rag.generation.draft import check_info, draft_language, language_notice
-from rag.generation.citation_check import CheckResult, SupportChecker, render
-from rag.generation.prompts import answer_messages, rewrite_messages
+from rag.generation.failures import report_failure
+from rag.generation.prompts import answer_messages
+from rag.generation.rewrite import rewrite_question
+from rag.generation.streaming import drop_unfinished, elapsed_ms, stream_draft
+from rag.retrieval.retriever import Hits
 from rag.types import Answer, final_answer
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
     from langchain_core.language_models.chat_models import BaseChatModel
-
-    from rag.assistant import Assistant
-    from rag.retrieval.retriever import Hits
 
 log = logging.getLogger("rag.generation.answerer")
 
@@ -50,111 +59,40 @@ NOTICE_OFF_TOPIC = (
 )
 # Share of the question's focus words the kept claims must speak to (``SupportChecker.addresses``).
 MIN_RELEVANCE = 0.5
-MAX_REWRITE_CHARS = 500
 
 
-class LLMUnavailableError(Exception):
-    """The chat model failed; ``notice`` says how, in one line without secrets."""
+class Searcher(Protocol):
+    """What the answerer asks of a retriever (``rag.retrieval.retriever.Retriever``)."""
 
-    def __init__(self, notice: str) -> None:
-        super().__init__(notice)
-        self.notice = notice
+    def search(self, question: str, k: int | None = None) -> Hits: ...
 
 
-class IncompleteReplyError(Exception):
-    """The stream ended without the provider's end-of-reply signal."""
+class Engine(Protocol):
+    """What the answerer uses of the facade (``rag.assistant.Assistant``), named by shape.
 
-
-def describe_failure(error: BaseException, timeout: float) -> str:
-    """A one-line, secret-free notice for a failed LLM call.
-
-    Args:
-        error: What the client raised.
-        timeout: The configured timeout in seconds, for the message.
-
-    Returns:
-        e.g. ``"The language model didn't answer within 60 s; showing quotes from the articles instead."``
+    The facade sits a layer above and hands itself in; nothing here imports it.
     """
-    if isinstance(error, LLMUnavailableError):
-        return error.notice
-    names = {cls.__name__ for cls in type(error).__mro__}
-    tail = "; showing quotes from the articles instead."
-    if isinstance(error, TimeoutError) or any("Timeout" in n for n in names):
-        return f"The language model didn't answer within {timeout:g} s{tail}"
-    status = getattr(error, "status_code", None)
-    if isinstance(status, int):
-        hint = " (check OPENAI_API_KEY)" if status in (401, 403) else ""
-        return f"The language model returned HTTP {status}{hint}{tail}"
-    if any("Connect" in n for n in names) or isinstance(error, ConnectionError):
-        return f"The language model couldn't be reached{tail}"
-    if isinstance(error, IncompleteReplyError) or any("Decode" in n for n in names):
-        return f"The language model's reply was malformed or cut off{tail}"
-    return f"The language model failed ({type(error).__name__}){tail}"
 
+    @property
+    def settings(self) -> Settings: ...
 
-def clean_rewrite(text: str, question: str) -> str | None:
-    """The standalone question from a rewrite reply, or None if it is unusable.
+    @property
+    def retriever(self) -> Searcher: ...
 
-    Strips labels (``"Standalone question:"``), quotes and anything after the
-    first line.
-    """
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if not lines:
-        return None
-    out = re.sub(
-        r"^(?:standalone\s+question|rewritten\s+question|question|eigenständige\s+frage|frage)\s*:\s*",
-        "",
-        lines[0],
-        flags=re.IGNORECASE,
-    )
-    out = out.strip().strip("\"'„“”«»`").strip()
-    if not re.search(r"\w", out) or len(out) > max(MAX_REWRITE_CHARS, 4 * len(question)):
-        return None
-    return out
-
-
-def rewrite_question(model: BaseChatModel, question: str, history: History) -> str:
-    """Turn a follow-up ("And how much cheaper?") into a standalone question.
-
-    Args:
-        model: The chat model.
-        question: The latest user message.
-        history: Earlier turns; with no earlier user turn, ``question`` is returned as is.
-
-    Returns:
-        The standalone question; when the reply is unusable, the offline
-        resolution (``rag.answering.followup.resolve``).
-
-    Raises:
-        Exception: Whatever the model raised (the caller falls back).
-    """
-    if not any(t.get("role") == "user" and t.get("content") for t in history):
-        return question
-    reply = model.invoke(rewrite_messages(question, history))
-    cleaned = clean_rewrite(getattr(reply, "text", "") or "", question)
-    if cleaned is None:
-        log.info("Unusable rewrite of %r; resolving it offline.", question)
-        return resolve(question, list(history))
-    return cleaned
-
-
-def _piece(chunk: Any) -> str:
-    text = getattr(chunk, "text", None)
-    if isinstance(text, str):
-        return text
-    content = getattr(chunk, "content", chunk)
-    return content if isinstance(content, str) else ""
+    @property
+    def embeddings(self) -> Embeddings: ...
 
 
 class LLMAnswerer:
     """Generative answers for an ``Assistant`` whose settings name a chat model.
 
     Args:
-        assistant: Supplies ``settings``, ``retriever`` and ``embeddings``.
+        assistant: Supplies ``settings``, ``retriever`` and ``embeddings`` (an ``Engine``;
+            ``rag.assistant.Assistant`` passes itself).
         model: A ready chat model; by default ``settings.llm`` is loaded on first use.
     """
 
-    def __init__(self, assistant: Assistant, model: BaseChatModel | None = None) -> None:
+    def __init__(self, assistant: Engine, model: BaseChatModel | None = None) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
         self._model = model
@@ -176,8 +114,6 @@ class LLMAnswerer:
         """
         with self._lock:
             if self._model is None:
-                from rag.generation.chat_models import load_chat_model
-
                 self._model = load_chat_model(self.settings.llm or "", self.settings)
             return self._model
 
@@ -185,8 +121,6 @@ class LLMAnswerer:
         """The citation checker, made once: it caches passage sentence and word vectors."""
         with self._lock:
             if self._checker is None:
-                from ingest.chunking import split_sentences
-
                 self._checker = SupportChecker(self.assistant.embeddings.embed_documents, split_sentences)
             return self._checker
 
@@ -224,9 +158,9 @@ class LLMAnswerer:
             try:
                 standalone = rewrite_question(model, question, history)
             except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
-                failure = self._failed(e, timeout, "rewriting the question")
+                failure = report_failure(e, timeout, "rewriting the question")
                 standalone = resolve(question, list(history))  # offline, from the earlier turns
-            timings["rewrite"] = _ms(t)
+            timings["rewrite"] = elapsed_ms(t)
             if standalone != question:
                 log.info("Follow-up %r rewritten as %r", question, standalone)
 
@@ -243,7 +177,7 @@ class LLMAnswerer:
         # Computed now, so that it can be shown at once if the model fails or times out.
         t = time.perf_counter()
         fallback = self.extractive_answer(standalone, hits)
-        timings["extractive"] = _ms(t)
+        timings["extractive"] = elapsed_ms(t)
         checker = self.checker()
         # Sentence and word vectors of the passages, while the model writes (the check waits for the draft).
         ready = threading.Thread(target=checker.prepare, args=(hits.passages,), daemon=True)
@@ -260,13 +194,15 @@ class LLMAnswerer:
                 yield "\n\n"  # the retry's draft supersedes the first one on screen
             try:
                 first = "llm_retry_first_token" if attempt else "llm_first_token"
-                outcome = yield from self._draft(model, messages, timeout, timings, first, shown)
+                outcome = yield from stream_draft(
+                    model, messages, timeout, timings, first, shown, require_finish=self.require_finish
+                )
             except Exception as e:  # noqa: BLE001 - any model failure means: answer without it
-                timings["llm"] = _ms(t)
+                timings["llm"] = elapsed_ms(t)
                 if attempt and draft:
                     break  # the retry failed: keep the first draft
                 kind = "timeout" if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ else "error"
-                notice = self._failed(e, timeout, "answering")
+                notice = report_failure(e, timeout, "answering")
                 yield from self._extractive(
                     question,
                     standalone,
@@ -286,7 +222,7 @@ class LLMAnswerer:
             log.info("The draft is in %s, the question in %s: asking again, firmly.", got, wanted)
             retried = True
             messages = answer_messages(standalone, hits.passages, wanted, firm=True)
-        timings["llm"] = _ms(t)
+        timings["llm"] = elapsed_ms(t)
 
         if finish == "length":
             draft = drop_unfinished(draft)
@@ -294,14 +230,12 @@ class LLMAnswerer:
         t = time.perf_counter()
         result = checker.check(draft, hits.passages, question=standalone)
         text, spans = render(result)
-        timings["check"] = _ms(t)
+        timings["check"] = elapsed_ms(t)
         if result.declined:
-            from rag.answering.extractive import decline
-
             answer = decline(question)
             answer.mode = "generative"
             answer.resolved_question = standalone if standalone != question else None
-            answer.timings_ms = {**timings, "total": _ms(t0)}
+            answer.timings_ms = {**timings, "total": elapsed_ms(t0)}
             answer.check = check_info(result, None, retried, declined=True)
             yield "\n\n" + answer.text
             yield answer
@@ -326,13 +260,11 @@ class LLMAnswerer:
             )
             return
 
-        from rag.answering.citations import cite
-
         citations = []
         for s in spans:
             p = hits.passages[s.index]
             citations.append(cite(s.n, p, p.char_start + s.start, p.char_start + s.end, s.score))
-        timings["total"] = _ms(t0)
+        timings["total"] = elapsed_ms(t0)
         notes = [n for n in (check_notice(result), language_notice(draft_language(text), wanted)) if n]
         yield Answer(
             question=question,
@@ -346,60 +278,9 @@ class LLMAnswerer:
             check=check_info(result, None, retried),
         )
 
-    def _draft(
-        self,
-        model: BaseChatModel,
-        messages: list[Any],
-        timeout: float,
-        timings: dict[str, float],
-        first: str,
-        shown: list[bool],
-    ) -> Iterator[str]:
-        """Stream one draft; yields its pieces and returns ``(draft, finish_reason)``.
-
-        Raises:
-            TimeoutError: The draft took longer than ``timeout``.
-            IncompleteReplyError: The stream ended without an end-of-reply signal.
-            Exception: Whatever the client raised.
-        """
-        parts: list[str] = []
-        finish = None
-        t = time.perf_counter()
-        for chunk in model.stream(messages):
-            piece = _piece(chunk)
-            if piece:
-                if not parts:
-                    timings[first] = _ms(t)
-                parts.append(piece)
-                shown[0] = True
-                yield piece
-            meta = getattr(chunk, "response_metadata", None) or {}
-            finish = (
-                meta.get("finish_reason")
-                or meta.get("done_reason")
-                or ("stop" if meta.get("done") else None)
-                or finish
-            )
-            if time.perf_counter() - t > timeout:
-                raise TimeoutError
-        if finish is None and self.require_finish:
-            raise IncompleteReplyError
-        # Reasoning models may think aloud first; only the answer after it is checked.
-        return re.sub(r"<think>.*?(</think>|$)", "", "".join(parts), flags=re.DOTALL), finish
-
     def extractive_answer(self, question: str, hits: Hits) -> Answer:
         """The extractive answer (or decline) used for fallbacks."""
-        from rag.answering.extractive import extractive_answer
-
         return extractive_answer(question, hits)
-
-    def _failed(self, error: BaseException, timeout: float, doing: str) -> str:
-        from rag.generation.chat_models import redact
-
-        log.warning(
-            "The chat model failed while %s: %s: %s", doing, type(error).__name__, redact(str(error))[:300]
-        )
-        return describe_failure(error, timeout)
 
     def _extractive(
         self,
@@ -419,16 +300,10 @@ class LLMAnswerer:
         answer.check = check
         answer.resolved_question = standalone if standalone != question else None
         answer.notice = notice
-        answer.timings_ms = {**timings, "total": _ms(t0)}
+        answer.timings_ms = {**timings, "total": elapsed_ms(t0)}
         # A draft already shown is superseded: start the quotes on a fresh paragraph.
         yield ("\n\n" if streamed else "") + answer.text
         yield answer
-
-
-def drop_unfinished(draft: str) -> str:
-    """``draft`` up to its last complete sentence (for replies cut by the token limit)."""
-    ends = list(re.finditer(r"[.!?…][\"'”“»)]*(?:\s*\[[^\]]{1,20}\])*", draft))
-    return draft[: ends[-1].end()] if ends else ""
 
 
 def check_notice(result: CheckResult) -> str | None:
@@ -445,7 +320,3 @@ def check_notice(result: CheckResult) -> str | None:
         return None
     text = "; ".join(notes) + "."
     return text[0].upper() + text[1:]
-
-
-def _ms(t: float) -> float:
-    return round((time.perf_counter() - t) * 1000, 1)

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
-from rag.generation.answerer import clean_rewrite, rewrite_question
+from rag.generation.rewrite import clean_rewrite, rewrite_question
 
 HISTORY = [
     {"role": "user", "content": "How much faster was the AI scene?"},

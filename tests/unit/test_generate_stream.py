@@ -10,7 +10,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from rag.generation.answerer import NOTICE_UNVERIFIED, LLMAnswerer, describe_failure
+from rag.generation.answerer import NOTICE_UNVERIFIED, LLMAnswerer
+from rag.generation.failures import describe_failure
 from rag.types import Answer
 from tests.llm_fakes import ARTICLE, FakeAssistant, fake_extractive
 
