@@ -12,9 +12,9 @@ from bench.cold_start import first_ask
 from bench.corpus import build
 from bench.harness import bench_settings, emit, time_asks
 from bench.measure import p50, peak_rss_mib, percentile
-from ingest.chunking import split_sentences
 from rag.assistant import Assistant
 from rag.retrieval.keyword import KeywordIndex
+from rag.sentences import split_sentences
 from rag.text import for_embedding
 
 

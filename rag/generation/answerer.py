@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ingest.chunking import split_sentences
 from rag.answering.citations import cite
 from rag.answering.extractive import decline, extractive_answer
 from rag.answering.followup import resolve
@@ -40,6 +39,7 @@ from rag.generation.prompts import answer_messages
 from rag.generation.rewrite import rewrite_question
 from rag.generation.streaming import drop_unfinished, elapsed_ms, stream_draft
 from rag.retrieval.retriever import Hits
+from rag.sentences import split_sentences
 from rag.types import Answer, final_answer
 
 if TYPE_CHECKING:
