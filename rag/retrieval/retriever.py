@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.config import Settings
-from rag.retrieval.embeddings import NamedEmbeddings, embed_queries
+from rag.retrieval.embedding_interface import NamedEmbeddings
+from rag.retrieval.embeddings import embed_queries
 from rag.retrieval.keyword import BM25, Concepts
 from rag.retrieval.lexicon import Lexicon, term_of, words
 from rag.retrieval.scoring import answer_score

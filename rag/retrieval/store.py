@@ -1,4 +1,4 @@
-"""Chroma, embedded or server, in one place.
+"""The chunk and sentence collections of one corpus and embedding model, in Chroma.
 
 Two collections per corpus and embedding model: ``<name>__<model>`` holds the
 chunks (the passages answers are cited from) and ``<name>__<model>__s`` their
@@ -6,143 +6,35 @@ sentences, whose vectors rank passages finely and pick the sentences an
 extractive answer quotes. The model's id is part of the name, so changing
 ``RAG_EMBEDDINGS`` starts a new index instead of mixing vectors.
 
-Data derived from the chunks is kept next to the index, under
-``$RAG_HOME/keyword/`` and ``$RAG_HOME/lexicon/`` (also with a Chroma server:
-each machine keeps its own copy), and named in the chunk collection's metadata
-so a reader can tell whether its copy matches (``PassageIndex.keyword_index``).
+Opening Chroma is ``rag.retrieval.chroma_client``; the record layout is
+``rag.retrieval.chunk_records``; the keyword index saved next to the index, and
+its key in the chunk collection's metadata, are ``rag.retrieval.keyword_files``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import re
 import threading
 import time
-import uuid
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from rag.config import Settings
-from rag.retrieval.embeddings import NamedEmbeddings
 from rag.errors import EmbeddingModelError, StoreUnavailableError
-from rag.types import Passage
+from rag.retrieval.chroma_client import BATCH, collection_name, make_client, server_unreachable
+from rag.retrieval.chunk_records import StoredChunk, chunk_record_metadata, stored_chunk
+from rag.retrieval.embedding_interface import NamedEmbeddings
+from rag.retrieval.keyword_files import KeywordIndexFiles
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
-# Chunk-collection metadata naming the keyword index that matches the chunks ("" while an
-# ingest is changing them). See ``PassageIndex.keyword_index``.
-KEYWORD_GENERATION = "keyword_generation"
 
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A passage with its sentence spans (file offsets)."""
-
-    passage: Passage
-    sentences: tuple[tuple[int, int], ...]
-
-
-def _import_chromadb():
-    """``import chromadb``, without the ``overrides`` package checking its method signatures.
-
-    chromadb marks ~160 methods ``@override``; the decorator checks each signature
-    against the base class while the class is built, a development-time check that
-    costs ~0.25 s of chromadb's ~0.6 s import, on every start. During that import
-    the decorator only marks the method (``__override__``, which ``EnforceOverrides``
-    looks for); it is put back afterwards.
-    """
-    import sys
-
-    if "chromadb" in sys.modules:
-        return sys.modules["chromadb"]
-    try:
-        import overrides
-    except ImportError:  # pragma: no cover - chromadb requires it
-        import chromadb
-
-        return chromadb
-    real = overrides.override, overrides.overrides
-
-    def mark(method=None, **_options):
-        if method is None:
-            return mark
-        method.__override__ = True
-        return method
-
-    overrides.override = overrides.overrides = mark
-    try:
-        import chromadb
-    finally:
-        overrides.override, overrides.overrides = real
-    return chromadb
-
-
-def make_client(settings: Settings):
-    """A Chroma client: ``HttpClient`` when ``chroma_url`` is set, else ``PersistentClient``."""
-    try:
-        chromadb = _import_chromadb()
-        from chromadb.config import Settings as ChromaSettings
-    except ImportError as e:  # pragma: no cover - chromadb is a core dependency
-        msg = f"chromadb is not installed ({e}). Reinstall the project: pip install -e ."
-        raise StoreUnavailableError(msg) from None
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        try:
-            client = chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-            client.heartbeat()
-        except Exception as e:
-            raise server_unreachable(settings.chroma_url, e) from None
-        return client
-    path = settings.home / "chroma"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as e:
-        msg = f"Can't open the index at {path}: {e}. Check the folder's permissions or set RAG_HOME to another folder."
-        raise StoreUnavailableError(msg) from None
-
-
-def server_unreachable(url: str, error: Exception) -> StoreUnavailableError:
-    url = _without_credentials(url)
-    msg = (
-        f"Can't reach the Chroma server at {url} ({type(error).__name__}). "
-        "Start it (e.g. `chroma run --path ./chroma-data --port 8000`) or unset RAG_CHROMA_URL "
-        "to use the embedded index."
-    )
-    return StoreUnavailableError(msg)
-
-
-def _without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed, for messages and logs."""
-    parts = urlparse(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
-
-
-def collection_name(base: str, model_id: str) -> str:
-    name = re.sub(r"[^a-zA-Z0-9._-]+", "-", f"{base}__{model_id}")[:60].strip("-._")
-    return name if len(name) >= 3 else f"{name}-rag"
-
-
-class PassageIndex:
-    """The chunk and sentence collections of one corpus and embedding model."""
+class PassageIndex(KeywordIndexFiles):
+    """The chunk and sentence collections of one corpus and embedding model (and its saved keyword index)."""
 
     def __init__(self, settings: Settings, embeddings: NamedEmbeddings) -> None:
         self.settings = settings
@@ -239,7 +131,7 @@ class PassageIndex:
 
     def _reload(self) -> None:
         """Open the store afresh from disk, dropping Chroma's cached in-memory copy."""
-        from chromadb.api.shared_system_client import SharedSystemClient
+        from chromadb.api.shared_system_client import SharedSystemClient  # chromadb loads on first use only
 
         with self._lock:
             stamp = self._read_stamp()
@@ -258,25 +150,13 @@ class PassageIndex:
         """Another collection of this corpus and model (e.g. ``"__t"`` for the lexicon)."""
         return _Live(self, self.name + suffix)
 
-    # -- data derived from the chunks, kept under RAG_HOME ------------------------
-    def derived_path(self, kind: str) -> Path:
-        """``$RAG_HOME/<kind>/<collection>-<tag>.npz``; the tag names the store (embedded or server URL)."""
-        target = self.settings.chroma_url or "embedded"
-        tag = hashlib.sha1(f"{target}|{self.name}".encode()).hexdigest()[:12]
-        return self.settings.home / kind / f"{self.name}-{tag}.npz"
-
+    # -- chunk-collection metadata (notes about data derived from the chunks) ----
     def _chunk_collection(self):
         """The chunk collection with current metadata (a server's can change under us)."""
         if self.settings.chroma_url:
             return self._call(self._client.get_collection, self.name)
         self._reload_if_stale()
         return self._live(self.name)
-
-    def keyword_key(self) -> str | None:
-        """``<collection id>:<generation>`` of the keyword index that matches the chunks; None while unknown."""
-        col = self._chunk_collection()
-        generation = (col.metadata or {}).get(KEYWORD_GENERATION)
-        return f"{col.id}:{generation}" if generation else None
 
     def chunk_metadata(self) -> dict:
         """The chunk collection's metadata, as stored now."""
@@ -288,67 +168,6 @@ class PassageIndex:
         self._call(col.modify, metadata={**(col.metadata or {}), **values})
         self._open.pop(self.name, None)  # reopened with the new metadata
         self._wrote()
-
-    def _set_keyword_generation(self, generation: str) -> None:
-        self.set_chunk_metadata(**{KEYWORD_GENERATION: generation})
-
-    def keyword_index(self):
-        """The keyword index (``rag.retrieval.keyword.KeywordIndex``) of the chunks as they are now.
-
-        Ingest saves it under ``derived_path("keyword")`` and records its key in the
-        chunk collection's metadata, so loading it is a file read. If the key doesn't
-        match (an ingest died midway or is running, another machine ingested into the
-        same server, an index from before this file existed), it is brought up to date
-        from the store: by the chunks added and removed since the saved copy, or from
-        scratch. A copy that matches a stable key is saved for the next process.
-        """
-        from rag.retrieval.keyword import KeywordIndex
-
-        path = self.derived_path("keyword")
-        key = self.keyword_key()
-        if key:
-            found = KeywordIndex.load(path, key)
-            if found is not None:
-                return found
-        index = self._rebuild_keyword_index(path)
-        if key and key == self.keyword_key():
-            index.key = key
-            self._save_quietly(index, path)
-        return index
-
-    def _rebuild_keyword_index(self, path: Path, counts: dict | None = None):
-        """Bring the saved copy up to date with the store, or build one (``counts``: known term counts)."""
-        from rag.retrieval.keyword import KeywordIndex
-
-        t0 = time.perf_counter()
-        base = KeywordIndex.load(path)
-        col_id = str(self._chunk_collection().id)
-        if base is not None and base.key.split(":", 1)[0] == col_id:
-            now = self.manifest()
-            known = set(base.ids)
-            added_ids = [cid for cid in now if cid not in known]
-            removed = [cid for cid in base.ids if cid not in now]
-            stored: dict[str, StoredChunk] = {}
-            for lo in range(0, len(added_ids), BATCH):
-                stored.update(self.get(added_ids[lo : lo + BATCH]))
-            added = [(cid, stored[cid].passage.text, stored[cid].passage.file) for cid in added_ids if cid in stored]
-            index = base.update(added, removed, counts=counts)
-            how = f"updated by {len(added)} added and {len(removed)} removed chunks"
-        else:
-            ids, texts, files = self.all_texts()
-            index = KeywordIndex.build(ids, texts, files, counts=counts)
-            how = f"built from {len(ids)} chunks"
-        log.info("Keyword index %s in %.2f s.", how, time.perf_counter() - t0)
-        return index
-
-    @staticmethod
-    def _save_quietly(index, path: Path) -> bool:
-        try:
-            index.save(path)
-        except OSError as e:
-            log.warning("Can't save the keyword index to %s (%s); it will be rebuilt when needed.", path, e)
-            return False
-        return True
 
     def flush(self) -> None:
         """Have embedded Chroma save its vector indexes now (after an ingest).
@@ -399,44 +218,6 @@ class PassageIndex:
             self._reload()  # with the restored thresholds
             self._wrote()
 
-    def begin_change(self) -> str | None:
-        """Before chunks are added or removed: mark the keyword index out of date; returns its key."""
-        key = self.keyword_key()
-        if key is not None:
-            self._set_keyword_generation("")
-        return key
-
-    def commit_keyword_index(self, previous_key: str | None, added: Sequence = (), removed: Iterable[str] = (),
-                             counts: dict | None = None, was_empty: bool = False) -> None:
-        """After an ingest's changes: save the keyword index of the chunks now stored and record its key.
-
-        ``added`` (``ingest.chunking.Chunk``) and ``removed`` (ids) are the changes since the
-        index of ``previous_key``; only the added chunks are tokenized (unless ``counts`` has
-        their term counts already). Without a saved index of that key, it is updated or built
-        from the store instead.
-        """
-        from rag.retrieval.keyword import KeywordIndex
-
-        path = self.derived_path("keyword")
-        base = KeywordIndex.load(path, previous_key) if previous_key else None
-        if base is None and was_empty:  # the first ingest: nothing to read back
-            base = KeywordIndex.build([], [], [])
-        if base is not None:
-            index = base.update(((c.id, c.text, c.file) for c in added), removed, counts=counts)
-        else:
-            index = self._rebuild_keyword_index(path, counts)
-        generation = uuid.uuid4().hex[:16]
-        index.key = f"{self._chunk_collection().id}:{generation}"
-        if self._save_quietly(index, path):
-            self._set_keyword_generation(generation)
-
-    def keyword_index_current(self) -> bool:
-        """A saved keyword index matches the recorded key (nothing to do for an unchanged corpus)."""
-        from rag.retrieval.keyword import KeywordIndex
-
-        key = self.keyword_key()
-        return bool(key) and KeywordIndex.load(self.derived_path("keyword"), key) is not None
-
     # -- reading -----------------------------------------------------------------
     def count(self) -> int:
         return self._call(self.chunks.count)
@@ -469,7 +250,7 @@ class PassageIndex:
             return {}
         got = self._call(self.chunks.get, ids=list(ids), include=["documents", "metadatas"])
         return {
-            cid: _stored(cid, doc, meta)
+            cid: stored_chunk(cid, doc, meta)
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
 
@@ -517,7 +298,7 @@ class PassageIndex:
                 embeddings=np.asarray(s_vecs[lo : lo + BATCH]),
                 metadatas=s_meta[lo : lo + BATCH],
             )
-        metas = [_chunk_meta(c) for c in chunks]
+        metas = [chunk_record_metadata(c) for c in chunks]
         for lo in range(0, len(chunks), BATCH):
             self._call(
                 self.chunks.upsert,
@@ -578,33 +359,3 @@ class _Live:
             return result
 
         return call
-
-
-def _chunk_meta(chunk) -> dict:
-    return {
-        "file": chunk.file,
-        "char_start": chunk.char_start,
-        "char_end": chunk.char_end,
-        "line_start": chunk.line_start,
-        "line_end": chunk.line_end,
-        "sentences": json.dumps(chunk.sentences, separators=(",", ":")),
-        **{key: value for key, value in chunk.meta.items() if value},
-    }
-
-
-def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
-    passage = Passage(
-        id=cid,
-        file=str(meta["file"]),
-        text=text,
-        char_start=int(meta["char_start"]),
-        char_end=int(meta["char_end"]),
-        line_start=int(meta["line_start"]),
-        line_end=int(meta["line_end"]),
-        title=str(meta.get("title", "")),
-        outlet=str(meta.get("outlet", "")),
-        published=str(meta.get("published", "")),
-        author=str(meta.get("author", "")),
-    )
-    spans = tuple((int(s), int(e)) for s, e in json.loads(meta.get("sentences") or "[]"))
-    return StoredChunk(passage, spans)

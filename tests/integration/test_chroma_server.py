@@ -186,7 +186,7 @@ def test_ingest_ask_restart_and_stop(
 
 def test_embedded_store_is_the_default(tmp_path: Path) -> None:
     from rag import Settings
-    from rag.retrieval.store import make_client
+    from rag.retrieval.chroma_client import make_client
 
     settings = Settings.from_env(env={}, home=tmp_path)
     assert settings.chroma_url is None
@@ -198,7 +198,7 @@ def test_embedded_store_is_the_default(tmp_path: Path) -> None:
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     from rag import Settings
     from rag.errors import StoreUnavailableError
-    from rag.retrieval.store import make_client
+    from rag.retrieval.chroma_client import make_client
 
     url = f"http://127.0.0.1:{_free_port()}"
     with pytest.raises(StoreUnavailableError) as info:

@@ -54,7 +54,7 @@ def _no_rebuilds(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("rebuilt from the store instead of loading the saved copy")
 
     monkeypatch.setattr(KeywordIndex, "build", classmethod(refuse))
-    monkeypatch.setattr("rag.retrieval.store.PassageIndex._rebuild_keyword_index", refuse)
+    monkeypatch.setattr("rag.retrieval.keyword_files.KeywordIndexFiles._rebuild_keyword_index", refuse)
     monkeypatch.setattr("rag.retrieval.lexicon.Lexicon._fetch", refuse)
 
 
@@ -87,12 +87,13 @@ def test_ingest_saves_and_updates_them(tmp_path: Path, monkeypatch: pytest.Monke
     deleted.unlink()
     (corpus / "zz_quokka.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     tokenized: list[str] = []
-    import rag.retrieval.embeddings
+    import rag.retrieval.embedding_interface
     import rag.retrieval.keyword
-    import rag.text
 
-    real_terms = rag.text.terms
-    monkeypatch.setattr(rag.text, "terms", lambda text: tokenized.append(text) or real_terms(text))
+    real_terms = rag.retrieval.embedding_interface.terms  # looked up there by ``run_job``
+    monkeypatch.setattr(
+        rag.retrieval.embedding_interface, "terms", lambda text: tokenized.append(text) or real_terms(text)
+    )
     monkeypatch.setattr(rag.retrieval.keyword, "terms", lambda text: pytest.fail("tokenized again for the keyword index"))
     monkeypatch.setattr(KeywordIndex, "build", classmethod(lambda *a, **k: pytest.fail("full rebuild at ingest")))
     second = bot.ingest(corpus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from rag.sentences import split_sentences
 from ingest.loaders import load
-from rag.retrieval.embeddings import SentencePieceTokenizer, load_use, use_model_file
+from rag.retrieval.use_loader import SentencePieceTokenizer, load_use, use_model_file
 from rag.text import for_embedding
 
 pytestmark = pytest.mark.slow
@@ -72,14 +73,17 @@ def test_fast_load_gives_identical_vectors(tmp_path: Path, monkeypatch: pytest.M
     assert np.array_equal(np.asarray(again.encode(texts)), expected)
 
 
-def test_worker_processes_give_the_in_process_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag.retrieval import embeddings
+def test_worker_processes_give_the_in_process_vectors(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rag.retrieval import use_embeddings
 
-    model = embeddings.USEEmbeddings()
+    model = use_embeddings.USEEmbeddings()
     texts = [t for t in _texts() if t.strip()][:400]
     batches = [texts[i : i + 100] for i in range(0, len(texts), 100)]
-    monkeypatch.setattr(embeddings, "POOL_MIN_TEXTS", 1)
-    monkeypatch.setattr(embeddings, "_cores", lambda: 2)
+    monkeypatch.setattr(use_embeddings, "POOL_MIN_TEXTS", 1)
+    monkeypatch.setattr(use_embeddings, "_cores", lambda: 2)
+    caplog.set_level(logging.INFO, logger=use_embeddings.__name__)
     pooled = list(model.embed_batches(batches))
     assert len(pooled) == len(batches)
     for batch, vectors in zip(batches, pooled, strict=True):
@@ -93,3 +97,7 @@ def test_worker_processes_give_the_in_process_vectors(monkeypatch: pytest.Monkey
     for batch, (vectors, counts) in zip(batches, both, strict=True):
         assert np.array_equal(vectors, model.embed(batch))
         assert counts == [Counter(terms(t)) for t in batch]
+    # Computed by the workers, not by the in-process fallback (which gives the same vectors).
+    messages = [r.getMessage() for r in caplog.records if r.name == use_embeddings.__name__]
+    assert not [m for m in messages if "in this process" in m], messages
+    assert sum("embedding workers; waited" in m for m in messages) == 2, messages
