@@ -137,7 +137,7 @@ def test_slack_main_refuses_bad_tokens_without_echoing_them() -> None:
 
 
 def test_settings_and_store_errors_leak_no_password(tmp_path: Path, everything_logged) -> None:
-    from rag.retrieval.store import make_client
+    from rag.retrieval.chroma_client import make_client
 
     settings = Settings.from_env(env={"RAG_UI_AUTH": f"ana:{UI_PASSWORD}"}, home=tmp_path)
     assert settings.ui_auth == f"ana:{UI_PASSWORD}"
