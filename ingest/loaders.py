@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import html
+import io
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -112,7 +113,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             continue
         if _looks_western(text):
             return _check_text(text, name), candidate
-    from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes  # lazy: only for files that aren't UTF-8 or cp1252
 
     best = from_bytes(data).best()
     if best is None:
@@ -182,9 +183,7 @@ def html_to_text(markup: str) -> str:
 
 
 def _pdf_text(data: bytes, name: str) -> str:
-    import io
-
-    try:
+    try:  # lazy: pypdf only for PDF files
         from pypdf import PdfReader
 
         reader = PdfReader(io.BytesIO(data))

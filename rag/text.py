@@ -47,7 +47,7 @@ def stem(token: str) -> str:
     if token.isdigit() or len(token) <= 3:
         return token
     if _STEMMER is None:
-        import Stemmer
+        import Stemmer  # lazy: the C extension loads on the first stem, not on `import rag`
 
         _STEMMER = Stemmer.Stemmer("german")
     return _STEMMER.stemWord(token)

@@ -100,11 +100,11 @@ def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
 
 
 def _openai(model: str, base_url: str | None, timeout: float) -> BaseChatModel:
-    try:
+    try:  # lazy: each provider is an optional extra
         from langchain_openai import ChatOpenAI
     except ImportError:
         raise MissingDependencyError("langchain-openai", "llm", f"RAG_LLM=openai:{model}") from None
-    from pydantic import SecretStr
+    from pydantic import SecretStr  # lazy: with langchain-openai only
 
     key = os.environ.get("OPENAI_API_KEY", "").strip()
     if not key:
@@ -131,7 +131,7 @@ def _openai(model: str, base_url: str | None, timeout: float) -> BaseChatModel:
 
 
 def _ollama(model: str, base_url: str | None, timeout: float) -> BaseChatModel:
-    try:
+    try:  # lazy: each provider is an optional extra
         from langchain_ollama import ChatOllama
     except ImportError:
         raise MissingDependencyError("langchain-ollama", "llm", f"RAG_LLM=ollama:{model}") from None
@@ -149,7 +149,7 @@ def _ollama(model: str, base_url: str | None, timeout: float) -> BaseChatModel:
 
 
 def _llamacpp(path: str) -> BaseChatModel:
-    try:
+    try:  # lazy: each provider is an optional extra
         from langchain_community.chat_models import ChatLlamaCpp
     except ImportError:
         raise MissingDependencyError("langchain-community", "llamacpp", f"RAG_LLM=llamacpp:{path}") from None
@@ -173,7 +173,5 @@ def _llamacpp(path: str) -> BaseChatModel:
 
 def _shown(value: str) -> str:
     """A setting as safe to echo: a pasted secret (sk-..., long tokens) is masked."""
-    import re
-
     masked = re.sub(r"(sk-|xox[abp]-|xapp-)[\w-]+", r"\1…", value)
     return masked if len(masked) <= 60 else masked[:57] + "…"

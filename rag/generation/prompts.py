@@ -95,7 +95,7 @@ def answer_messages(
     Returns:
         ``[SystemMessage, HumanMessage]``; passage text is only in the second.
     """
-    from langchain_core.messages import HumanMessage, SystemMessage
+    from langchain_core.messages import HumanMessage, SystemMessage  # lazy: only with a chat model
 
     system = ANSWER_SYSTEM
     tail = "in the language of the question."
@@ -125,7 +125,7 @@ def rewrite_messages(
     Returns:
         ``[SystemMessage, HumanMessage]``.
     """
-    from langchain_core.messages import HumanMessage, SystemMessage
+    from langchain_core.messages import HumanMessage, SystemMessage  # lazy: only with a chat model
 
     lines = []
     for turn in list(history)[-max_turns:]:

@@ -87,7 +87,7 @@ class Lexicon:
             if self._read(len(have)) is None or self._recorded_size() != len(have):
                 self._save(*self._fetch(), record=True)
             return 0
-        from tqdm import tqdm
+        from tqdm import tqdm  # lazy: only ingest shows progress
 
         vectors: list[np.ndarray] = []
         with tqdm(total=len(new), unit="word", desc="lexicon", disable=not progress, leave=False) as bar:
