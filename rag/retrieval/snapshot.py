@@ -223,8 +223,8 @@ def _write_files(index, folder: Path) -> dict:
     records: list[bytes] = []
     vectors: list[np.ndarray] = []
     total = index.chunks.count()
-    for offset in range(0, total, BATCH * 10):
-        got = index.chunks.get(include=["documents", "metadatas", "embeddings"], limit=BATCH * 10, offset=offset)
+    for offset in range(0, total, BATCH):  # pages of 1000: Chroma hands vectors over as lists of floats
+        got = index.chunks.get(include=["documents", "metadatas", "embeddings"], limit=BATCH, offset=offset)
         ids.extend(got["ids"])
         records.extend(json.dumps([d, m], ensure_ascii=False).encode("utf-8")
                        for d, m in zip(got["documents"], got["metadatas"], strict=True))
@@ -235,8 +235,8 @@ def _write_files(index, folder: Path) -> dict:
 
     by_chunk: list[list[tuple[int, np.ndarray]]] = [[] for _ in ids]
     total = index.sentences.count()
-    for offset in range(0, total, BATCH * 10):
-        got = index.sentences.get(include=["embeddings"], limit=BATCH * 10, offset=offset)
+    for offset in range(0, total, BATCH):
+        got = index.sentences.get(include=["embeddings"], limit=BATCH, offset=offset)
         for sid, vec in zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True):
             cid, _, i = sid.rpartition(":")
             if cid in row and i.isdigit():  # an orphan (its chunk gone) is never answered from
