@@ -119,7 +119,7 @@ class Snapshot:
         if not self._unit:
             sims = sims / np.maximum(norms, 1e-12)
         if n < len(sims):
-            rows = np.argpartition(-sims, n - 1)[:n]
+            rows = np.sort(np.argpartition(-sims, n - 1)[:n])  # equal similarities in row order
             rows = rows[np.argsort(-sims[rows], kind="stable")]
         else:
             rows = np.argsort(-sims, kind="stable")
