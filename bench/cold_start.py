@@ -54,7 +54,7 @@ from rag.assistant import Assistant
 import rag.answering.extractive
 bot = Assistant(auto_ingest=False)
 bot.embeddings.embed(["warm-up"])
-bot.index  # opens the store (chromadb, its client); no collection is loaded yet
+bot.index  # no collection is loaded yet (nor chromadb, when a current read snapshot serves reads)
 loaded = time.perf_counter()
 if sys.argv[2] == "warm":
     bot.ask("Netflix")

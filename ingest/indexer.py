@@ -127,6 +127,8 @@ def sync_folder(
             # rebuilt, not wrong, and the next ingest redoes the lexicon from every chunk.
             index.commit_keyword_index(keyword_key, new, stale, counts=counts, was_empty=not existing)
             index.flush()  # readers then load Chroma's indexes without replaying its log
+        if hasattr(index, "write_snapshot"):
+            index.write_snapshot()  # after Chroma's last write: what answering reads, without Chroma
     report.seconds = time.perf_counter() - t0
     log.info("Ingested %s: %s", folder, report.summary())
     return report

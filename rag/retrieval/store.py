@@ -9,6 +9,7 @@ extractive answer quotes. The model's id is part of the name, so changing
 Opening Chroma is ``rag.retrieval.chroma_client``; the record layout is
 ``rag.retrieval.chunk_records``; the keyword index saved next to the index, and
 its key in the chunk collection's metadata, are ``rag.retrieval.keyword_files``.
+Reads come from ingest's read snapshot while it matches (``rag.retrieval.snapshot``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from rag.retrieval.chroma_client import BATCH, collection_name, make_client, ser
 from rag.retrieval.chunk_records import StoredChunk, chunk_record_metadata, stored_chunk
 from rag.retrieval.embedding_interface import NamedEmbeddings
 from rag.retrieval.keyword_files import KeywordIndexFiles
+from rag.retrieval.snapshot import Snapshot, SnapshotReader, snapshot_base, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,27 @@ class PassageIndex(KeywordIndexFiles):
         # writes. Writers stamp this file; readers that see a new stamp reload from disk.
         self._stamp_path = None if settings.chroma_url else settings.home / "chroma.generation"
         self._stamp = self._read_stamp()
-        self._client = make_client(settings)
+        self._client_obj = None
         self._open: dict[str, Any] = {}
         self.chunks = _Live(self, self.name)
         self.sentences = _Live(self, self.name + "__s")
+        self._snapshots = SnapshotReader(snapshot_base(self))
+
+    @property
+    def _client(self):
+        with self._lock:
+            if self._client_obj is None:
+                self._stamp = self._read_stamp()
+                self._client_obj = make_client(self.settings)
+            return self._client_obj
+
+    def _snapshot(self) -> Snapshot | None:
+        """The read snapshot, if the embedded store hasn't been written since it was taken."""
+        return None if self._stamp_path is None else self._snapshots.current(self._read_stamp())
+
+    def write_snapshot(self) -> bool:
+        """After an ingest: save what answering reads, unless the current snapshot has it."""
+        return self._snapshot() is None and write_snapshot(self)
 
     def _collection(self, name: str):
         try:
@@ -137,7 +156,7 @@ class PassageIndex(KeywordIndexFiles):
             stamp = self._read_stamp()
             # Not stopped: collection objects handed out earlier keep working until dropped.
             SharedSystemClient._identifier_to_system.pop(str(self.settings.home / "chroma"), None)
-            self._client = make_client(self.settings)
+            self._client_obj = make_client(self.settings)
             self._open = {}
             self._stamp = stamp
 
@@ -160,6 +179,8 @@ class PassageIndex(KeywordIndexFiles):
 
     def chunk_metadata(self) -> dict:
         """The chunk collection's metadata, as stored now."""
+        if snap := self._snapshot():
+            return dict(snap.chunk_metadata)
         return dict(self._chunk_collection().metadata or {})
 
     def set_chunk_metadata(self, **values: Any) -> None:
@@ -219,8 +240,13 @@ class PassageIndex(KeywordIndexFiles):
             self._wrote()
 
     # -- reading -----------------------------------------------------------------
+    def keyword_key(self) -> str | None:
+        snap = self._snapshot()
+        return snap.keyword_key() if snap else super().keyword_key()
+
     def count(self) -> int:
-        return self._call(self.chunks.count)
+        snap = self._snapshot()
+        return snap.count(self.name) if snap else self._call(self.chunks.count)
 
     def manifest(self) -> dict[str, str]:
         """``{chunk id: file}`` for everything indexed."""
@@ -248,6 +274,8 @@ class PassageIndex(KeywordIndexFiles):
     def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         if not ids:
             return {}
+        if snap := self._snapshot():
+            return snap.get(ids)
         got = self._call(self.chunks.get, ids=list(ids), include=["documents", "metadatas"])
         return {
             cid: stored_chunk(cid, doc, meta)
@@ -256,10 +284,14 @@ class PassageIndex(KeywordIndexFiles):
 
     def query_chunks(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest chunks as ``(id, cosine similarity)``, best first."""
+        if snap := self._snapshot():
+            return snap.query_chunks(vector, n)
         return self._query(self.chunks, vector, n)
 
     def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest sentences as ``(chunk_id:i, cosine similarity)``, best first."""
+        if snap := self._snapshot():
+            return snap.query_sentences(vector, n)
         return self._query(self.sentences, vector, n)
 
     def _query(self, col, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -269,6 +301,8 @@ class PassageIndex(KeywordIndexFiles):
     def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not sentence_ids:
             return {}
+        if snap := self._snapshot():
+            return snap.sentence_vectors(sentence_ids)
         got = self._call(self.sentences.get, ids=list(sentence_ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
 
@@ -347,6 +381,9 @@ class _Live:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
+        snap = self._index._snapshot() if attr in ("count", "id") else None
+        if snap is not None and snap.count(self._name) is not None:
+            return (lambda count=snap.count(self._name): count) if attr == "count" else snap.collection_id(self._name)
         target = getattr(self._index._live(self._name), attr)
         if not callable(target):
             return target
