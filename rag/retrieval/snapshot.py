@@ -35,6 +35,15 @@ _ARRAYS = ("chunk_vectors", "chunk_norms", "record_offsets", "sentence_vectors",
            "sentence_start", "sentence_index")
 
 
+# Files this large are memory-mapped, smaller ones read: a map holds a file descriptor open for as
+# long as the snapshot lives, and a process with many small indexes would run out of them.
+MAP_BYTES = 8 << 20
+
+
+def _load(path: Path) -> np.ndarray:
+    return np.load(path, mmap_mode="r" if path.stat().st_size >= MAP_BYTES else None)
+
+
 class Snapshot:
     """The chunks, sentences and collection facts of the store as of one write stamp."""
 
@@ -48,7 +57,7 @@ class Snapshot:
         if self.chunk_ids == [""]:
             self.chunk_ids = []
         self._row = {cid: i for i, cid in enumerate(self.chunk_ids)}
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        arrays = {name: _load(folder / f"{name}.npy") for name in _ARRAYS}
         self._chunk_vectors = arrays["chunk_vectors"]
         self._chunk_norms = arrays["chunk_norms"]
         self._offsets = arrays["record_offsets"]
@@ -57,7 +66,10 @@ class Snapshot:
         self._sentence_start = arrays["sentence_start"]
         self._sentence_index = arrays["sentence_index"]
         size = (folder / "records.bin").stat().st_size
-        self._records = np.memmap(folder / "records.bin", dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+        if size >= MAP_BYTES:
+            self._records = np.memmap(folder / "records.bin", dtype=np.uint8, mode="r")
+        else:
+            self._records = np.fromfile(folder / "records.bin", dtype=np.uint8)
         if not (len(self.chunk_ids) == len(self._chunk_vectors) == len(self._offsets) - 1
                 == len(self._sentence_start) - 1 and len(self._sentence_vectors) == len(self._sentence_index)):
             raise ValueError("the snapshot's arrays don't agree in length")

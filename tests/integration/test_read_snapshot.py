@@ -166,3 +166,19 @@ def test_a_stale_snapshot_is_not_used(tmp_path: Path, corpus: Path, monkeypatch:
     bot.ingest(corpus)  # repairs, and writes a current snapshot
     assert reader.index._snapshot() is not None
     assert _child(home, corpus)["chromadb"] is False
+
+
+def test_engines_held_open_keep_no_file_open_for_a_small_snapshot(tmp_path: Path, corpus: Path) -> None:
+    """A test session or a server holds many engines; a small snapshot is read, not mapped, so
+    they don't each keep descriptors open (which ran a full test run out of them)."""
+    home = tmp_path / "home"
+    _bot(home, corpus).ingest(corpus)
+    first = _bot(home, corpus)
+    first.ask(QUESTIONS[0])
+    before = len(os.listdir("/proc/self/fd"))
+    held = []
+    for _ in range(20):
+        bot = _bot(home, corpus)
+        bot.ask(QUESTIONS[0])
+        held.append(bot)
+    assert len(os.listdir("/proc/self/fd")) - before < 20
