@@ -234,8 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.owner._sleep(min(0.02, left))
 
     def _client_closed(self) -> bool:
-        readable, _, _ = select.select([self.connection], [], [], 0)
-        if not readable:
+        # poll, not select: select() refuses descriptors above 1023, which a long test run reaches
+        poller = select.poll()
+        poller.register(self.connection, select.POLLIN)
+        if not poller.poll(0):
             return False
         try:
             return self.connection.recv(1, socket.MSG_PEEK) == b""
