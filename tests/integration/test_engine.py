@@ -146,6 +146,22 @@ def test_cli_json_for_an_author_question_carries_the_span_and_the_byline(tmp_pat
     assert first["quote"] == "Autor: Ivan Mehta, TechCrunch" and first["file"].startswith("001_") and first["line_start"] == 4
 
 
+def test_cli_output_cut_short_by_its_reader_ends_without_a_traceback(tmp_path):
+    """`rag ask --json … | head -0`: the reader is gone before the answer is written."""
+    home = tmp_path / "home"
+    assert run_cli("ingest", "-q", home=home).returncode == 0
+    env = {**os.environ, "RAG_HOME": str(home), "RAG_ARTICLES_DIR": str(ARTICLES)}
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "--json", "Who wrote the TechCrunch article?"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT, timeout=300)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
 def test_dev_set_quality_regression_guard(engine):
     """A regression guard, not a quality measure: the gate threshold was calibrated on these
     very questions (plus eval/calibration.jsonl), so passing here says the method hasn't
