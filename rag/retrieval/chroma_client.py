@@ -101,6 +101,11 @@ def _without_credentials(url: str) -> str:
     return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
+# Suffixes of a corpus' other collections: its sentences, and the lexicon's words ("2": Snowball terms).
+SENTENCES = "__s"
+LEXICON = "__t2"
+
+
 def collection_name(base: str, model_id: str) -> str:
     name = re.sub(r"[^a-zA-Z0-9._-]+", "-", f"{base}__{model_id}")[:60].strip("-._")
     return name if len(name) >= 3 else f"{name}-rag"

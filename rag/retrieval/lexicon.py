@@ -19,6 +19,7 @@ import zipfile
 
 import numpy as np
 
+from rag.retrieval.chroma_client import LEXICON
 from rag.text import STOPWORDS, fold, normalize, stem
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Lexicon:
     def __init__(self, index, embeddings) -> None:
         self.embeddings = embeddings
         self._index = index
-        self._collection = index.side_collection("__t2")  # "2": Snowball terms
+        self._collection = index.side_collection(LEXICON)
         derived = getattr(index, "derived_path", None)
         self._path = derived("lexicon") if derived else None
         self._lock = threading.Lock()

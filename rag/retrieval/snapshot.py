@@ -277,7 +277,7 @@ def _write_files(index, folder: Path) -> dict:
     (folder / "chunk_ids.txt").write_text("\n".join(ids), encoding="utf-8")
 
     collections = {}
-    for name in (index.name, index.name + "__s", index.name + "__t2"):
+    for name in index.collection_names:
         col = index._live(name)
         collections[name] = {"id": str(col.id), "count": int(col.count())}
     chunk_metadata = dict(index._live(index.name).metadata or {})

@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import EmbeddingModelError, StoreUnavailableError
-from rag.retrieval.chroma_client import BATCH, collection_name, make_client, server_unreachable
+from rag.retrieval.chroma_client import BATCH, LEXICON, SENTENCES, collection_name, make_client, server_unreachable
 from rag.retrieval.chunk_records import StoredChunk, chunk_record_metadata, stored_chunk
 from rag.retrieval.embedding_interface import NamedEmbeddings
 from rag.retrieval.keyword_files import KeywordIndexFiles
@@ -51,7 +51,8 @@ class PassageIndex(KeywordIndexFiles):
         self._client_obj = None
         self._open: dict[str, Any] = {}
         self.chunks = _Live(self, self.name)
-        self.sentences = _Live(self, self.name + "__s")
+        self.sentences = _Live(self, self.name + SENTENCES)
+        self.collection_names = [self.name, self.name + SENTENCES, self.name + LEXICON]
         self._snapshots = SnapshotReader(snapshot_base(self))
 
     @property
@@ -208,7 +209,7 @@ class PassageIndex(KeywordIndexFiles):
             self._flush()
 
     def _flush(self) -> None:
-        names = [self.name, self.name + "__s", self.name + "__t2"]
+        names = self.collection_names
         restore: dict[str, dict] = {}
         try:
             for name in names:
