@@ -40,7 +40,7 @@ class Settings:
         chroma_url: ``http://host:port`` of a Chroma server; unset means
             embedded (``RAG_CHROMA_URL``).
         k: Passages returned per question (``RAG_K``).
-        min_score: Evidence below this is "not in the articles" (``RAG_MIN_SCORE``).
+        min_score: The evidence judge's answer cut, a probability (``RAG_MIN_SCORE``); the fitted one if unset.
         max_question_chars: Longer questions are refused (``RAG_MAX_QUESTION_CHARS``).
         llm: Chat model for generative answers, e.g. ``ollama:llama3.2`` or
             ``openai:gpt-4o-mini``; unset means extractive (``RAG_LLM``).

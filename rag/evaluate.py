@@ -93,6 +93,7 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
                 "abstained": answer.abstained,
                 "rank": rank,
                 "gate": round(hits.gate_score, 4),
+                "judge": (answer.evidence or {}).get("probability"),
                 "correct": (not answer.abstained) and _has_any(answer.text, q.get("answer") or []),
                 "citations": len(answer.citations),
                 "precise_citations": sum(_has_any(passages.get(c.passage_id, ""), evidence) for c in answer.citations),
@@ -176,19 +177,27 @@ def _history(bot, turns: list, k: int) -> list[dict[str, str]]:
     return history
 
 
-def suggest_threshold(rows: list[dict[str, Any]]) -> float:
-    """The gate threshold that best separates answerable from out-of-corpus rows.
+def fit_judge(bot, paths: list[str | Path], out: Path | None = None) -> dict[str, Any]:
+    """Refit the evidence judge on question files (``rag fit-judge``) and save its weights.
 
-    Picks the cut with the fewest errors (answerable below it plus
-    out-of-corpus above it), and among equals the middle of the widest gap.
+    Follow-up rows are resolved against their earlier questions first (the offline
+    resolution reads the user's turns only), so fitting never runs the judge being fitted.
     """
-    scores = sorted({r["gate"] for r in rows})
-    cuts = [scores[0] - 0.01] + [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)] + [scores[-1] + 0.01]
+    from rag.answering.fit_judge import Example, fit  # lazy: only `rag fit-judge` fits
+    from rag.answering.followup import resolve  # with the fitter
+    from rag.answering.judge import WEIGHTS_PATH, default_weights  # with the fitter
 
-    def errors(cut: float) -> int:
-        return sum(1 for r in rows if (r["gate"] < cut) != r["abstain_expected"])
-
-    best = min(errors(c) for c in cuts)
-    candidates = [c for c in cuts if errors(c) == best]
-    gaps = [(min((abs(c - s) for s in scores), default=0), c) for c in candidates]
-    return round(max(gaps)[1], 4)
+    examples = []
+    for path in paths:
+        for q in load_questions(path):
+            turns = [t if isinstance(t, str) else t["question"] for t in q.get("turns") or []]
+            history = [{"role": "user", "content": t} for t in turns]
+            question = resolve(q["question"], history) if history else q["question"]
+            hits = bot.retriever.search(question, k=bot.settings.k)
+            examples.append(Example(question, hits, tuple(q.get("answer") or ()), not q.get("abstain")))
+    weights = fit(examples, [Path(p) for p in paths])
+    weights.save(out or WEIGHTS_PATH)
+    default_weights.cache_clear()
+    return {"threshold": weights.threshold, "second_quote": weights.second_quote, **weights.fitted_on,
+            "ranking": dict(zip(weights.ranking.names, weights.ranking.coef, strict=True)),
+            "answerability": dict(zip(weights.answerability.names, weights.answerability.coef, strict=True))}

@@ -91,6 +91,8 @@ class Answer:
         check: Generative mode only: what the citation check did, e.g. ``{"kept": 2,
             "removed": 1, "fallback": None, "language_retry": False}``; ``fallback`` names why
             the extractive answer was served instead (``"timeout"``, ``"unsupported"`` …).
+        evidence: The evidence judge on the best sentence: ``{"verdict": "answers", "probability":
+            0.93, "reasons": [...]}``; None when nothing was judged.
     """
 
     question: str
@@ -107,6 +109,7 @@ class Answer:
     quote_language: str | None = None
     """``"de"``/``"en"``: the language of the quoted text, when it differs from the question's."""
     check: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +125,7 @@ class Answer:
             "sources": [p.to_dict() for p in self.sources],
             "timings_ms": self.timings_ms,
             "check": self.check,
+            "evidence": self.evidence,
         }
 
     def to_json(self, **kwargs: Any) -> str:

@@ -8,9 +8,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rag.assistant import Assistant
-from rag.errors import RagError
+from rag.errors import ConfigError, RagError
 from rag.types import Answer
 from ui.render import short_quote
 
@@ -148,20 +149,32 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import evaluate_file, format_report, suggest_threshold  # lazy: only `rag eval` scores files
+    from rag.evaluate import evaluate_file, format_report  # lazy: only `rag eval` scores files
 
     bot = _assistant(args)
     report = evaluate_file(bot, args.file, k=args.k or 5)
-    if args.calibrate:
-        threshold = suggest_threshold(report["rows"])
-        print(f"suggested RAG_MIN_SCORE={threshold} (now {bot.retriever.threshold})")
-        return 0
     if not args.json:
         print(format_report(report))
     else:
         for row in report["rows"]:
             print(json.dumps(row, ensure_ascii=False))
         print(json.dumps(report["summary"]))
+    return 0
+
+
+JUDGE_TRAINING = ("eval/qa_train.jsonl", "eval/calibration.jsonl", "eval/followups_train.jsonl")
+
+
+def cmd_fit_judge(args: argparse.Namespace) -> int:
+    from rag.evaluate import fit_judge  # lazy: only `rag fit-judge` fits
+
+    files = args.files or [Path(f) for f in JUDGE_TRAINING]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        msg = f"No question file at {', '.join(missing)}. Run `rag fit-judge` from the project folder or name the files."
+        raise ConfigError(msg)
+    fitted = fit_judge(_assistant(args), files, out=args.out)
+    print(json.dumps(fitted, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -209,8 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="one JSON row per question, then the summary last")
-    p.add_argument("--calibrate", action="store_true", help="print the gate threshold that best fits FILE")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("fit-judge", help="refit the evidence judge on written question sets")
+    p.add_argument("files", nargs="*", type=Path, help=f"JSONL question sets (default: {' '.join(JUDGE_TRAINING)})")
+    p.add_argument("--out", type=Path, help="where to write the weights (default: the package's judge_weights.json)")
+    p.set_defaults(func=cmd_fit_judge)
 
     p = sub.add_parser("ui", help="open the chat page")
     p.add_argument("--host", help="default RAG_UI_HOST or 127.0.0.1")

@@ -6,14 +6,14 @@ import re
 import unicodedata
 
 from rag.answering import about, spans
-from rag.answering.question import analyze
 from rag.answering.citations import cite
+from rag.answering.judge import Judgement, default_weights, judge
+from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import STOPWORDS, fold, terms
 from rag.types import Answer, AnswerSpan
 
 MAX_QUOTES = 2
-SECOND_QUOTE_RATIO = 0.92
 CONTINUATION_SENTENCES = 4
 CONTINUATION_CHARS = 400
 
@@ -33,9 +33,9 @@ def language(text: str) -> str:
     return "de" if len(_GERMAN_HINTS.findall(text)) > len(_ENGLISH_HINTS.findall(text)) else "en"
 
 
-def decline(question: str) -> Answer:
+def decline(question: str, evidence: dict | None = None) -> Answer:
     """The short "not in the articles" answer, with no citations."""
-    return Answer(question=question, text=DECLINE[language(question)], abstained=True, sources=[])
+    return Answer(question=question, text=DECLINE[language(question)], abstained=True, sources=[], evidence=evidence)
 
 
 def in_latin_script(question: str) -> bool:
@@ -49,8 +49,9 @@ def in_latin_script(question: str) -> bool:
 def extractive_answer(question: str, hits: Hits) -> Answer:
     """Quote the best one or two sentences from the retrieved passages.
 
-    A second sentence is added only when it scores nearly as well as the best
-    and says something the first doesn't.
+    The evidence judge (``rag.answering.judge``) orders the sentences and says whether
+    the best one answers; if it doesn't, the answer is a decline. A second sentence is
+    added only when the judge ranks it nearly as high and it says something the first doesn't.
     """
     if not in_latin_script(question):
         return Answer(question=question, text=UNSUPPORTED, abstained=True, sources=[])
@@ -61,22 +62,21 @@ def extractive_answer(question: str, hits: Hits) -> Answer:
         return found
     if hits.abstain or not hits.sentences:
         return decline(question)
-    def score(s: SentenceHit) -> float:
-        return s.score - 0.005 * s.rank
-
-    ranked = sorted(hits.sentences, key=score, reverse=True)
-    chosen = [ranked[0]]
-    best = score(ranked[0])
-    for s in ranked[1:]:
-        if len(chosen) >= MAX_QUOTES or score(s) < best * SECOND_QUOTE_RATIO:
-            break
-        if not any(_similar(s.text, c.text) for c in chosen):
-            chosen.append(s)
+    judged = judge(question, hits, threshold=hits.threshold)
+    lead = judged[0]
+    evidence = _evidence(lead)
+    if not lead.answers:
+        return decline(question, evidence)
+    margin = default_weights().second_quote
+    picked = [lead] + [j for j in judged[1:MAX_QUOTES]
+                       if lead.score - j.score <= margin and not _similar(j.sentence.text, lead.sentence.text)]
+    probability = {id(j.sentence): j.probability for j in picked}
+    chosen = [j.sentence for j in picked]
     chosen.sort(key=lambda s: (s.rank, s.char_start))
     spans = [(s, _continued_end(s, hits.sentences)) for s in chosen]
-    citations = [cite(n, s.passage, s.char_start, end, score(s)) for n, (s, end) in enumerate(spans, 1)]
+    citations = [cite(n, s.passage, s.char_start, end, probability[id(s)]) for n, (s, end) in enumerate(spans, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    span = answer_span(question, ranked[0], chosen)
+    span = answer_span(question, lead.sentence, chosen)
     if span is not None:
         text = f"{span.normalized} — {text}"
     quoted = language(" ".join(c.quote for c in citations))
@@ -88,7 +88,12 @@ def extractive_answer(question: str, hits: Hits) -> Answer:
         abstained=False,
         span=span,
         quote_language=quoted if quoted != language(question) else None,
+        evidence=evidence,
     )
+
+
+def _evidence(j: Judgement) -> dict:
+    return {"verdict": j.verdict, "probability": round(j.probability, 4), "reasons": list(j.reasons)}
 
 
 def answer_span(question: str, lead: SentenceHit, chosen: list[SentenceHit]) -> AnswerSpan | None:

@@ -166,18 +166,18 @@ class LLMAnswerer:
 
         hits = self.assistant.retriever.search(standalone, k=k)
         timings.update({f"retrieve_{key}": v for key, v in hits.timings_ms.items()})
-        if hits.abstain or not hits.passages or failure is not None:
-            # Out of scope (decline) or the model is down: no point in asking it.
-            info = check_info(None, "error" if failure is not None else None, False, declined=hits.abstain)
-            yield from self._extractive(
-                question, standalone, hits, failure, timings, t0, streamed=False, check=info
-            )
-            return
-
-        # Computed now, so that it can be shown at once if the model fails or times out.
+        # Computed first: the evidence judge's decline comes with it, and it can be shown
+        # at once if the model fails or times out.
         t = time.perf_counter()
         fallback = self.extractive_answer(standalone, hits)
         timings["extractive"] = elapsed_ms(t)
+        if fallback.abstained or not hits.passages or failure is not None:
+            # Out of scope (decline) or the model is down: no point in asking it.
+            info = check_info(None, "error" if failure is not None else None, False, declined=fallback.abstained)
+            yield from self._extractive(
+                question, standalone, hits, failure, timings, t0, streamed=False, check=info, answer=fallback
+            )
+            return
         checker = self.checker()
         # Sentence and word vectors of the passages, while the model writes (the check waits for the draft).
         ready = threading.Thread(target=checker.prepare, args=(hits.passages,), daemon=True)

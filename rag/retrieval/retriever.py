@@ -1,9 +1,9 @@
-"""Question -> ranked passages and candidate sentences, and the "not covered" gate.
+"""Question -> ranked passages and their candidate sentences.
 
 Three rankings are fused with reciprocal-rank fusion: chunk vectors, the best
 sentence vector inside each chunk (fine-grained, good for factoid questions),
-and BM25 over chunk text (names, numbers, rare words). The gate looks at how
-well the best single sentence matches the question, in meaning and in words.
+and BM25 over chunk text (names, numbers, rare words). Whether a sentence
+answers is not decided here but by the evidence judge (``rag.answering.judge``).
 """
 
 from __future__ import annotations
@@ -28,11 +28,6 @@ from rag.types import Passage
 
 RRF_K = 60
 RECHECK_SECONDS = 5.0
-
-# The gate compares the best sentence's answer score with this. Calibrated with
-# `rag eval --calibrate` on the dev questions plus eval/calibration.jsonl.
-DEFAULT_MIN_SCORE = {"use-multilingual-v3": 0.25}
-FALLBACK_MIN_SCORE = 0.30
 FILE_WEIGHT = 0.5
 RERANK_DEPTH = 15
 RRF_WEIGHT = 3.0
@@ -67,8 +62,11 @@ class Hits:
     passages: list[Passage]
     sentences: list[SentenceHit]
     abstain: bool
+    """Nothing to judge: the index is empty."""
     gate_score: float
-    threshold: float
+    """The best sentence's retrieval score."""
+    threshold: float | None
+    """The judge's answer cut when set (``RAG_MIN_SCORE``); None for the fitted one."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     article: Callable[[str], list[SentenceHit]] | None = None
     """Every sentence of one file, in order (for questions about an article itself)."""
@@ -81,11 +79,7 @@ class Retriever:
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
-        self.threshold = (
-            settings.min_score
-            if settings.min_score is not None
-            else DEFAULT_MIN_SCORE.get(embeddings.model_id, FALLBACK_MIN_SCORE)
-        )
+        self.threshold = settings.min_score
         self._bm25: BM25 | None = None
         self._file_bm25: BM25 = BM25([], [])
         self._chunk_file: dict[str, str] = {}
@@ -212,7 +206,7 @@ class Retriever:
             question=question,
             passages=passages,
             sentences=sentences,
-            abstain=gate < self.threshold,
+            abstain=not sentences,
             gate_score=gate,
             threshold=self.threshold,
             timings_ms=_ms(t),

@@ -1,8 +1,7 @@
-"""How well one sentence answers a question.
+"""How well one sentence matches a question, for ranking passages by their best sentence.
 
-Shared by retrieval (to rerank passages by their best sentence) and the
-extractive answerer (to choose what to quote), so the top source and the
-quoted sentence agree.
+Whether a sentence answers (what to quote, when to decline) is the evidence
+judge's decision (``rag.answering.judge``); this score is one of its features.
 """
 
 from __future__ import annotations
@@ -48,9 +47,14 @@ def answer_score(question: str, text: str, similarity: float, lexical: float) ->
         score -= 0.12
     if text.endswith("?"):
         score -= 0.15
-    if _SOURCE_LINE.search(text):
+    if is_source_line(text):
         score -= 0.10
     return score
+
+
+def is_source_line(text: str) -> bool:
+    """A link, a "Source:"/"Author:" label or an "outlet.de – title" line."""
+    return bool(_SOURCE_LINE.search(text.strip()))
 
 
 def is_heading(text: str) -> bool:

@@ -163,9 +163,9 @@ def test_cli_output_cut_short_by_its_reader_ends_without_a_traceback(tmp_path):
 
 
 def test_dev_set_quality_regression_guard(engine):
-    """A regression guard, not a quality measure: the gate threshold was calibrated on these
-    very questions (plus eval/calibration.jsonl), so passing here says the method hasn't
-    slipped, not how it does on questions it wasn't fitted on."""
+    """A regression guard, not a quality measure: the evidence judge isn't fitted on these
+    questions, but its features were designed looking at them, so passing here says the
+    method hasn't slipped, not how it does on questions it has never seen."""
     assert len(dev_questions()) >= 20
     summary = evaluate_file(engine, DEV_QUESTIONS)["summary"]
     assert summary["hit@5"] >= 0.85
@@ -206,3 +206,29 @@ def test_quality_on_the_held_out_test_split_meets_the_answer_quality_targets(eng
     assert summary["answer_accuracy"] >= 0.85, summary
     assert declined >= 0.85, summary
     assert false_declines <= 0.05, summary
+
+
+def test_the_judge_declines_what_nothing_is_about_and_says_why(engine):
+    answer = engine.ask("What is the boiling point of tungsten?")
+    assert answer.abstained and not answer.citations
+    assert answer.evidence["verdict"] != "answers"
+    assert any("nothing retrieved is about the question" in r for r in answer.evidence["reasons"])
+    answered = engine.ask("How much faster was the AI scene made?")
+    assert not answered.abstained and answered.evidence["verdict"] == "answers"
+    assert 0.0 < answered.evidence["probability"] <= 1.0
+
+
+def test_rag_fit_judge_reproduces_the_shipped_weights(engine, tmp_path):
+    """The weights in the repo are what `rag fit-judge` computes on the training files."""
+    from rag.answering.judge import WEIGHTS_PATH, Weights
+    from rag.evaluate import fit_judge
+
+    shipped = Weights.load(WEIGHTS_PATH)
+    files = [ROOT / "eval" / f for f in shipped.fitted_on["files"]]
+    fit_judge(engine, files, out=tmp_path / "w.json")
+    refit = Weights.load(tmp_path / "w.json")
+    assert refit.fitted_on == shipped.fitted_on
+    assert refit.scope == pytest.approx(shipped.scope, abs=0.02)
+    assert refit.threshold == pytest.approx(shipped.threshold, abs=0.05)
+    assert refit.ranking.coef == pytest.approx(shipped.ranking.coef, abs=0.05)
+    assert refit.answerability.coef == pytest.approx(shipped.answerability.coef, abs=0.05)

@@ -54,12 +54,23 @@ def test_a_typed_question_gets_the_value_first_normalised_and_located(tmp_path):
 
 
 def test_second_quote_only_when_nearly_as_good_and_different():
-    p = passage()
-    hits = Hits("q", [p], [sentence(p, "Erster Satz hier.", 0.50), sentence(p, "Zweiter Satz dort.", 0.49),
-                           sentence(p, "Dritte Zeile mit 10 Prozent Wachstum.", 0.2)],
-                abstain=False, gate_score=0.5, threshold=0.25)
-    answer = extractive_answer("q", hits)
-    assert answer.text == "Erster Satz hier. [1] Zweiter Satz dort. [2]"
+    text = ("Netflix nutzte für die Szene erstmals generative KI im Schnitt. "
+            "Die Produktion verlief deutlich schneller als bei klassischen Effekten. "
+            "Im Quartal stieg der Umsatz um 16 Prozent auf elf Milliarden.")
+    p = Passage("p1", "a.txt", text, 0, len(text), 1, 1)
+
+    def at(phrase: str, sim: float) -> SentenceHit:
+        s = text.index(phrase)
+        end = text.index(".", s) + 1
+        return SentenceHit(p, s, end, similarity=sim, lexical=0.0, score=sim, rank=0)
+
+    near = Hits("q", [p], [at("Netflix nutzte", 0.50), at("Die Produktion", 0.49), at("Im Quartal", 0.2)],
+                abstain=False, gate_score=0.5, threshold=0.0)
+    answer = extractive_answer("Wie setzte Netflix KI ein?", near)
+    assert answer.text.count("[") == 2 and answer.text.startswith("Netflix nutzte")
+    far = Hits("q", [p], [at("Netflix nutzte", 0.70), at("Die Produktion", 0.30)],
+               abstain=False, gate_score=0.7, threshold=0.0)
+    assert extractive_answer("Wie setzte Netflix KI ein?", far).text.count("[") == 1
 
 
 def test_declines_without_citations_in_the_question_language():

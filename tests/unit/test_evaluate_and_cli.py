@@ -2,7 +2,7 @@ import pytest
 
 from ui.cli import build_parser, main
 from rag.errors import ConfigError
-from rag.evaluate import load_questions, suggest_threshold, summarize
+from rag.evaluate import load_questions, summarize
 
 
 def row(rank=None, abstain_expected=False, abstained=False, correct=False, cites=1, precise=1, gate=0.5):
@@ -21,11 +21,6 @@ def test_summary_rates_and_counts():
     assert s["answer_accuracy"] == round(1 / 3, 4)
     assert s["citation_precision"] == 0.5
     assert (s["abstain_correct"], s["false_abstain"], s["p50_ms"]) == (1, 1, 3.0)
-
-
-def test_threshold_separates_the_two_groups():
-    rows = [row(gate=g) for g in (0.3, 0.4, 0.5)] + [row(abstain_expected=True, gate=g) for g in (0.1, 0.2)]
-    assert 0.2 < suggest_threshold(rows) < 0.3
 
 
 def test_question_file_errors_are_clear(tmp_path):
@@ -52,4 +47,10 @@ def test_cli_parser_knows_every_command():
     assert parser.parse_args(["ask", "x", "--json"]).json is True
     assert parser.parse_args(["ask", "x"]).json is False
     assert parser.parse_args(["ask", "How", "much?"]).question == ["How", "much?"]
-    assert parser.parse_args(["eval", "f", "--calibrate"]).calibrate is True
+    assert parser.parse_args(["fit-judge", "a.jsonl", "--out", "w.json"]).files[0].name == "a.jsonl"
+
+
+def test_fit_judge_names_a_missing_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RAG_HOME", str(tmp_path))
+    assert main(["fit-judge", str(tmp_path / "none.jsonl")]) == 2
+    assert "No question file" in capsys.readouterr().err

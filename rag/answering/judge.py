@@ -1,0 +1,253 @@
+"""The evidence judge: does this sentence answer this question?
+
+The one place that decides what to quote and when to decline. For every
+retrieved sentence it computes a few features of the question and the sentence
+(meaning, shared words, an answer of the expected type that the question doesn't
+already hold, the question's years, quarters and names, heading or link lines),
+and two models fitted on the project's written question sets combine them
+(``rag fit-judge``; weights in ``judge_weights.json``):
+
+- a ranking model, a conditional logit over one question's candidates, orders
+  the sentences (which one to quote);
+- a scope cut on the best retrieval score says whether anything retrieved is
+  about the question at all;
+- an answerability model, a logistic regression, gives each candidate the
+  probability that it answers. The best candidate answers when the question is
+  in scope and that probability reaches the fitted cut; otherwise the bot declines.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.answering import spans
+from rag.answering.question import QuestionAnalysis, analyze
+from rag.errors import ConfigError
+from rag.retrieval.retriever import Hits, SentenceHit
+from rag.retrieval.scoring import is_heading, is_source_line
+from rag.text import fold
+
+WEIGHTS_PATH = Path(__file__).with_name("judge_weights.json")
+
+RANKING = (
+    "similarity", "lexical", "similarity_gap", "typed_value", "typed_missing", "reason_cue", "list_cue",
+    "heading", "asks", "source_line", "rank", "length",
+)
+ANSWERABILITY = (
+    "best_retrieval_score", "ranking_score", "margin", "typed_missing", "constraints_in_sentence",
+    "constraints_in_passage", "names_in_passage",
+)
+VERDICTS = ("answers", "partly", "doesn't")
+
+_REASON_CUE = re.compile(
+    r"\b(weil|denn|deshalb|daher|darum|deswegen|grund|because|since|therefore|dank|aufgrund|wegen|ermöglicht"
+    r"|damit|um\b.{1,60}\bzu)\b",
+    re.I,
+)
+_LIST_CUE = re.compile(r"(,.*(,| und | and | sowie | oder ))|:\s*$|^\s*[-•*]", re.I)
+_QUARTER_WORDS = {"1": "erste", "2": "zweite", "3": "dritte", "4": "vierte"}
+_QUARTER_EN = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
+
+
+@dataclass(frozen=True)
+class Model:
+    """Standardised linear weights: ``intercept + sum(coef * (x - mean) / scale)``."""
+
+    names: tuple[str, ...]
+    coef: tuple[float, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    intercept: float = 0.0
+
+    def score(self, features: dict[str, float]) -> float:
+        return self.intercept + sum(
+            c * (features[n] - m) / s for n, c, m, s in zip(self.names, self.coef, self.mean, self.scale, strict=True)
+        )
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.names), "coef": [round(c, 6) for c in self.coef],
+                "mean": [round(m, 6) for m in self.mean], "scale": [round(s, 6) for s in self.scale],
+                "intercept": round(self.intercept, 6)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Model:
+        return cls(tuple(data["features"]), tuple(data["coef"]), tuple(data["mean"]), tuple(data["scale"]),
+                   data.get("intercept", 0.0))
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The judge's fitted models and cuts (``rag fit-judge`` writes them)."""
+
+    ranking: Model
+    answerability: Model
+    threshold: float
+    """Probability from which the best candidate answers."""
+    second_quote: float
+    """A second sentence is quoted when its ranking score is within this of the best's."""
+    fitted_on: dict = field(default_factory=dict)
+    scope: float = 0.0
+    """Below this best retrieval score nothing retrieved is about the question."""
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_PATH) -> Weights:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            weights = cls(Model.from_dict(data["ranking"]), Model.from_dict(data["answerability"]),
+                          data["threshold"], data["second_quote"], data.get("fitted_on", {}), data["scope"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            msg = f"The evidence judge's weights at {path} can't be read ({e}). Refit them with `rag fit-judge`."
+            raise ConfigError(msg) from None
+        if weights.ranking.names != RANKING or weights.answerability.names != ANSWERABILITY:
+            msg = f"The evidence judge's weights at {path} are for other features. Refit them with `rag fit-judge`."
+            raise ConfigError(msg)
+        return weights
+
+    def save(self, path: Path = WEIGHTS_PATH) -> None:
+        data = {"ranking": self.ranking.to_dict(), "answerability": self.answerability.to_dict(),
+                "scope": round(self.scope, 4), "threshold": round(self.threshold, 4),
+                "second_quote": round(self.second_quote, 4),
+                "fitted_on": self.fitted_on}
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def default_weights() -> Weights:
+    return Weights.load()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The judge's view of one candidate sentence."""
+
+    sentence: SentenceHit
+    score: float
+    """Ranking score: higher is a better sentence to quote for this question."""
+    probability: float
+    """Probability that the sentence answers the question."""
+    verdict: str
+    """``"answers"``, ``"partly"`` or ``"doesn't"``."""
+    reasons: tuple[str, ...]
+    features: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def answers(self) -> bool:
+        return self.verdict == "answers"
+
+
+def judge(question: str, hits: Hits, weights: Weights | None = None, threshold: float | None = None) -> list[Judgement]:
+    """Every retrieved sentence judged against ``question``, the best to quote first.
+
+    Only the first can have the verdict ``"answers"``: when it hasn't, the bot declines.
+    ``threshold`` overrides the fitted answer cut (``RAG_MIN_SCORE``).
+    """
+    weights = weights or default_weights()
+    cut = weights.threshold if threshold is None else threshold
+    if not hits.sentences:
+        return []
+    q = analyze(question)
+    rows = [ranking_features(q, s, hits.sentences) for s in hits.sentences]
+    scores = [weights.ranking.score(f) for f, _ in rows]
+    order = sorted(range(len(rows)), key=lambda i: scores[i], reverse=True)
+    best_retrieval = max(x.score for x in hits.sentences)
+    in_scope = best_retrieval >= weights.scope
+    out = []
+    for pos, i in enumerate(order):
+        f, reasons = rows[i]
+        rival = scores[order[1]] if pos == 0 and len(order) > 1 else scores[order[0]]
+        a, more = answerability_features(q, hits.sentences[i], f, scores[i], rival, best_retrieval)
+        p = _sigmoid(weights.answerability.score(a))
+        if not in_scope:
+            p, more = 0.0, [*more, f"nothing retrieved is about the question (best score {best_retrieval:.2f})"]
+        verdict = "answers" if pos == 0 and p >= cut else "partly" if p >= cut / 2 else "doesn't"
+        out.append(Judgement(hits.sentences[i], scores[i], p, verdict, (*reasons, *more), {**f, **a}))
+    return out
+
+
+def ranking_features(
+    q: QuestionAnalysis, s: SentenceHit, sentences: Sequence[SentenceHit]
+) -> tuple[dict[str, float], list[str]]:
+    """What the ranking model sees of one candidate, and the reasons worth telling."""
+    text = s.text.strip()
+    best = max(x.similarity for x in sentences)
+    reasons = [f"meaning {s.similarity:.2f}, shared words {s.lexical:.2f}"]
+    found = typed_values(q, text)
+    if q.typed:
+        reasons.append(f"has a {q.kind}: {found[0].text}" if found else f"holds no {q.kind} that the question doesn't")
+    heading, source = is_heading(text), is_source_line(text)
+    if heading:
+        reasons.append("a heading or caption")
+    if source:
+        reasons.append("a source or byline line")
+    f = {
+        "similarity": s.similarity,
+        "lexical": s.lexical,
+        "similarity_gap": s.similarity - best,
+        "typed_value": float(q.typed and bool(found)),
+        "typed_missing": float(q.typed and not found),
+        "reason_cue": float(q.kind == "reason" and bool(_REASON_CUE.search(text))),
+        "list_cue": float(q.kind == "list" and bool(_LIST_CUE.search(text))),
+        "heading": float(heading),
+        "asks": float(text.endswith("?")),
+        "source_line": float(source),
+        "rank": 1.0 / (1 + s.rank),
+        "length": min(len(text.split()), 60) / 60,
+    }
+    return f, reasons
+
+
+def answerability_features(
+    q: QuestionAnalysis, s: SentenceHit, ranking: dict[str, float], score: float, rival: float,
+    best_retrieval: float,
+) -> tuple[dict[str, float], list[str]]:
+    """What the answerability model sees: how well anything retrieved matches the question
+    (``best_retrieval``, the top retrieval score), how well the candidate ranks, and whether
+    it and its passage meet the question's constraints (years, quarters) and name its names."""
+    sentence, passage = fold(s.text), fold(s.passage.text)
+    constraints = [*q.years, *q.quarters]
+    missing = [c for c in constraints if not _mentions(passage, c)]
+    names = [n for n in q.names if len(n) > 2]
+    unnamed = [n for n in names if not all(fold(w)[:5] in passage for w in n.split())]
+    reasons = [f"the passage doesn't mention {c}" for c in missing] + [f"the passage doesn't name {n}" for n in unnamed]
+    f = {
+        "best_retrieval_score": best_retrieval,
+        "ranking_score": score,
+        "margin": score - rival,
+        "typed_missing": ranking["typed_missing"],
+        "constraints_in_sentence": _share([_mentions(sentence, c) for c in constraints]),
+        "constraints_in_passage": _share([c not in missing for c in constraints]),
+        "names_in_passage": _share([n not in unnamed for n in names]),
+    }
+    return f, reasons
+
+
+def typed_values(q: QuestionAnalysis, text: str) -> list[spans.Span]:
+    """Values of the asked type in ``text`` that the question doesn't already hold."""
+    if not q.typed:
+        return []
+    asked = fold(q.text)
+    return [v for v in spans.find(text, q.kind) if fold(v.text) not in asked and fold(v.normalized) not in asked]
+
+
+def _mentions(folded: str, constraint: str) -> bool:
+    if re.fullmatch(r"q[1-4]", constraint):
+        n = constraint[1]
+        return bool(re.search(rf"\bq{n}\b|\b{_QUARTER_WORDS[n]}\w* quartal|\b{n}\. quartal|\b{_QUARTER_EN[n]} quarter",
+                              folded))
+    if re.fullmatch(r"h[12]", constraint):
+        return constraint in folded or "halbjahr" in folded or "half" in folded or "halfte" in folded
+    return constraint in folded
+
+
+def _share(checks: list[bool]) -> float:
+    return sum(checks) / len(checks) if checks else 1.0
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

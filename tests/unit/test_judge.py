@@ -1,0 +1,103 @@
+"""The evidence judge: features, verdicts, fitting and the shipped weights."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.answering.fit_judge import Example, fit
+from rag.answering.judge import ANSWERABILITY, RANKING, WEIGHTS_PATH, Weights, default_weights, judge
+from rag.retrieval.retriever import Hits, SentenceHit
+from rag.types import Passage
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = (
+    "Netflix im Wandel\n"
+    "Netflix meldete für das zweite Quartal 2025 einen Gewinn von 3,13 Milliarden Dollar. "
+    "Der Streamingdienst setzt zunehmend auf künstliche Intelligenz. "
+    "Gedreht wurde die Szene in Buenos Aires."
+)
+
+
+def hits_for(question: str, sims: dict[str, float], text: str = TEXT) -> Hits:
+    p = Passage("p1", "a.txt", text, 0, len(text), 1, 2)
+    sentences = []
+    for phrase, sim in sims.items():
+        s = text.index(phrase)
+        sentences.append(SentenceHit(p, s, s + len(phrase), similarity=sim, lexical=0.2, score=sim + 0.05, rank=0))
+    return Hits(question, [p], sentences, abstain=False, gate_score=max(sims.values()), threshold=None)
+
+
+PROFIT = "Netflix meldete für das zweite Quartal 2025 einen Gewinn von 3,13 Milliarden Dollar."
+AI = "Der Streamingdienst setzt zunehmend auf künstliche Intelligenz."
+PLACE = "Gedreht wurde die Szene in Buenos Aires."
+
+
+def test_a_typed_question_prefers_the_sentence_holding_a_value_of_its_type():
+    judged = judge("How much profit did Netflix make?", hits_for("q", {AI: 0.50, PROFIT: 0.45}))
+    assert judged[0].sentence.text == PROFIT
+    assert any("has a number" in r for r in judged[0].reasons)
+    assert any("holds no number" in r for r in judged[1].reasons)
+
+
+def test_a_heading_ranks_below_a_sentence_that_says_something():
+    judged = judge("Was macht Netflix?", hits_for("q", {"Netflix im Wandel": 0.50, AI: 0.47}))
+    assert judged[0].sentence.text == AI
+    assert "a heading or caption" in judged[1].reasons
+
+
+def test_a_year_the_passage_never_mentions_lowers_the_probability_and_is_named():
+    asked_2025 = judge("How much profit did Netflix make in 2025?", hits_for("q", {PROFIT: 0.5}))[0]
+    asked_2019 = judge("How much profit did Netflix make in 2019?", hits_for("q", {PROFIT: 0.5}))[0]
+    assert asked_2019.probability < asked_2025.probability
+    assert "the passage doesn't mention 2019" in asked_2019.reasons
+    assert asked_2019.features["constraints_in_passage"] == 0.0 and asked_2025.features["constraints_in_passage"] == 1.0
+
+
+def test_quarters_are_matched_in_words_too():
+    third = judge("What did Netflix earn in Q3 2025?", hits_for("q", {PROFIT: 0.5}))[0]
+    second = judge("What did Netflix earn in the second quarter of 2025?", hits_for("q", {PROFIT: 0.5}))[0]
+    assert third.features["constraints_in_sentence"] == 0.5 and second.features["constraints_in_sentence"] == 1.0
+
+
+def test_only_the_best_candidate_can_answer_and_the_cut_decides():
+    hits = hits_for("q", {PROFIT: 0.5, AI: 0.3, PLACE: 0.2})
+    always = judge("How much profit did Netflix make?", hits, threshold=0.0)
+    never = judge("How much profit did Netflix make?", hits, threshold=1.01)
+    assert [j.verdict for j in always] == ["answers", "partly", "partly"]
+    assert [j.verdict for j in never][0] != "answers"
+    assert all(0.0 <= j.probability <= 1.0 for j in always)
+
+
+def test_nothing_retrieved_is_nothing_judged():
+    empty = Hits("q", [], [], abstain=True, gate_score=0.0, threshold=None)
+    assert judge("Who?", empty) == []
+
+
+def test_fitting_learns_to_rank_the_right_sentence_first(tmp_path):
+    examples = []
+    for i in range(12):
+        # The answer holds the asked value but is a little less similar than a distractor.
+        examples.append(Example("How much profit did Netflix make?", hits_for("q", {AI: 0.50 + i / 100, PROFIT: 0.45}),
+                                ("3,13 Milliarden",), True))
+        examples.append(Example("Where was the scene shot?", hits_for("q", {AI: 0.52, PLACE: 0.44 + i / 100}),
+                                ("Buenos Aires",), True))
+        examples.append(Example("Who directed the scene?", hits_for("q", {AI: 0.30, PLACE: 0.28}), (), False))
+    weights = fit(examples)
+    assert weights.ranking.names == RANKING and weights.answerability.names == ANSWERABILITY
+    assert weights.fitted_on["questions"] == 36 and weights.fitted_on["answerable"] == 24
+    judged = judge("How much profit did Netflix make?", hits_for("q", {AI: 0.55, PROFIT: 0.45}), weights)
+    assert judged[0].sentence.text == PROFIT
+    path = tmp_path / "w.json"
+    weights.save(path)
+    assert Weights.load(path) == Weights.load(path) and Weights.load(path).threshold == pytest.approx(weights.threshold, abs=1e-4)
+
+
+def test_the_shipped_weights_name_the_training_files_and_hold_no_test_split():
+    data = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+    files = data["fitted_on"]["files"]
+    assert files and all((ROOT / "eval" / f).is_file() for f in files)
+    assert not any("test" in f or "dev" in f for f in files)
+    w = default_weights()
+    assert 0.0 < w.threshold < 1.0
+    assert len(w.ranking.coef) == len(RANKING) and len(w.answerability.coef) == len(ANSWERABILITY)
