@@ -43,10 +43,10 @@ def bench_cold_ask(work: Path, articles: Path, rows: list[dict], args, res: dict
     )
 
 
-# A fresh process on an ingested index. "Loaded" is what a process pays whatever the index
-# size: the model, chromadb and its client, the answer code. The first question then pays
-# what grows with the index: Chroma's HNSW files, the keyword index, the lexicon. A second
-# fresh process does what `rag ui` does at start (one warm-up question) before the timed one.
+# A fresh process on an ingested index. "Loaded" is the model and the store opened; while the
+# model loads, the Assistant loads the keyword index and lexicon from the read snapshot beside
+# it (Assistant._warm_up). The first question pays whatever is still cold. A second fresh
+# process does what `rag ui` does at start (one warm-up question) before the timed one.
 _FIRST_ASK = """
 import json, sys, time
 t0 = time.perf_counter()

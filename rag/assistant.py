@@ -57,7 +57,24 @@ class Assistant:
                 from rag.retrieval.embeddings import get_embeddings  # lazy: the model's code
 
                 self._embeddings = get_embeddings(self.settings.embeddings)
+                threading.Thread(target=self._warm_up, daemon=True, name="rag-warm-up").start()
             return self._embeddings
+
+    def _warm_up(self) -> None:
+        """While the model loads: the answer code, and the index the first question reads.
+
+        Only from a current read snapshot, so that this never opens Chroma (a server, or an
+        empty home that has yet to be ingested). Any failure here is met again, and
+        reported, where the question needs it.
+        """
+        try:
+            import rag.answering.extractive  # noqa: F401 - compiled now, not at the first question
+            import rag.answering.followup  # noqa: F401
+
+            if self.index.reads_from_snapshot():
+                self.retriever.warm_up()
+        except Exception as e:  # noqa: BLE001 - only the first answer's speed is at stake
+            log.debug("Warm-up skipped: %s", e)
 
     @property
     def index(self):

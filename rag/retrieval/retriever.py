@@ -141,6 +141,11 @@ class Retriever:
                 sentences.result()
             return self._bm25
 
+    def warm_up(self) -> None:
+        """Load what the first question reads: the keyword index and the lexicon."""
+        self.keyword_index()
+        self.lexicon.unknown([])
+
     def search(self, question: str, k: int | None = None) -> Hits:
         """Top ``k`` passages for ``question`` with their sentences scored."""
         k = k or self.settings.k

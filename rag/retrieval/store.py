@@ -1,15 +1,11 @@
 """The chunk and sentence collections of one corpus and embedding model, in Chroma.
 
-Two collections per corpus and embedding model: ``<name>__<model>`` holds the
-chunks (the passages answers are cited from) and ``<name>__<model>__s`` their
-sentences, whose vectors rank passages finely and pick the sentences an
-extractive answer quotes. The model's id is part of the name, so changing
-``RAG_EMBEDDINGS`` starts a new index instead of mixing vectors.
-
-Opening Chroma is ``rag.retrieval.chroma_client``; the record layout is
-``rag.retrieval.chunk_records``; the keyword index saved next to the index, and
-its key in the chunk collection's metadata, are ``rag.retrieval.keyword_files``.
-Reads come from ingest's read snapshot while it matches (``rag.retrieval.snapshot``).
+``<name>__<model>`` holds the chunks (the passages answers cite) and ``<name>__<model>__s``
+their sentences, whose vectors rank passages finely and pick what an extractive answer
+quotes. The model's id is in the name: another ``RAG_EMBEDDINGS`` starts a new index.
+Opening Chroma is ``chroma_client``, the record layout ``chunk_records``, the saved keyword
+index and its key ``keyword_files``; reads come from ingest's read snapshot while it
+matches (``snapshot``), all in ``rag.retrieval``.
 """
 
 from __future__ import annotations
@@ -66,6 +62,10 @@ class PassageIndex(KeywordIndexFiles):
     def _snapshot(self) -> Snapshot | None:
         """The read snapshot, if the embedded store hasn't been written since it was taken."""
         return None if self._stamp_path is None else self._snapshots.current(self._read_stamp())
+
+    def reads_from_snapshot(self) -> bool:
+        """Whether questions are answered from the read snapshot (without opening Chroma)."""
+        return self._snapshot() is not None
 
     def write_snapshot(self) -> bool:
         """After an ingest: save what answering reads, unless the current snapshot has it."""

@@ -182,3 +182,36 @@ def test_engines_held_open_keep_no_file_open_for_a_small_snapshot(tmp_path: Path
         bot.ask(QUESTIONS[0])
         held.append(bot)
     assert len(os.listdir("/proc/self/fd")) - before < 20
+
+
+def _warmed(bot) -> None:
+    """Load the model, as a front-end does at start, and wait for the warm-up beside it."""
+    import threading
+
+    bot.embeddings.embed(["warm-up"])
+    for thread in threading.enumerate():
+        if thread.name == "rag-warm-up":
+            thread.join(timeout=120)
+
+
+def test_a_fresh_engine_loads_the_keyword_index_while_its_model_loads(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    _bot(home, corpus).ingest(corpus)
+    loads: list[str] = []
+    original = PassageIndex.keyword_index
+    monkeypatch.setattr(PassageIndex, "keyword_index", lambda self: loads.append("load") or original(self))
+    bot = _bot(home, corpus)
+    _warmed(bot)
+    assert loads == ["load"], "the warm-up loaded the keyword index before any question"
+    assert bot.index._client_obj is None, "from the read snapshot, without opening Chroma"
+    assert not bot.ask(QUESTIONS[0]).abstained
+    assert loads == ["load"], "the first question found it loaded"
+
+
+def test_the_warm_up_never_opens_chroma_without_a_snapshot(tmp_path: Path, corpus: Path) -> None:
+    bot = _bot(tmp_path / "empty-home", corpus)
+    _warmed(bot)
+    assert bot.index._client_obj is None
+    assert not (tmp_path / "empty-home" / "chroma").exists()
