@@ -7,6 +7,7 @@ units, comparatives) an answering sentence has to meet.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -142,6 +143,7 @@ def language(text: str) -> str:
     return "de" if len(_GERMAN_HINTS.findall(text)) > len(_ENGLISH_HINTS.findall(text)) else "en"
 
 
+@functools.lru_cache(maxsize=1024)
 def analyze(question: str) -> QuestionAnalysis:
     text = " ".join(question.split())
     lowered = text.lower()

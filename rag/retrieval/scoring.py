@@ -6,6 +6,7 @@ judge's decision (``rag.answering.judge``); this score is one of its features.
 
 from __future__ import annotations
 
+import functools
 import re
 
 MIN_WORDS = 5
@@ -37,19 +38,32 @@ _SOURCE_LINE = re.compile(
 def answer_score(question: str, text: str, similarity: float, lexical: float) -> float:
     """How well a sentence answers: meaning and word overlap, fitting the
     question's type (a number, a date), minus headings, questions and links."""
-    text = text.strip()
+    numeric_q, when_q = _question_traits(question)
+    number, date, heading, asks, source = _text_traits(text.strip())
     score = similarity + LEXICAL_WEIGHT * lexical
-    if _NUMERIC_Q.search(question) and _NUMBER.search(text):
+    if numeric_q and number:
         score += 0.08
-    if _WHEN_Q.search(question) and _DATE.search(text):
+    if when_q and date:
         score += 0.10
-    if is_heading(text):
+    if heading:
         score -= 0.12
-    if text.endswith("?"):
+    if asks:
         score -= 0.15
-    if is_source_line(text):
+    if source:
         score -= 0.10
     return score
+
+
+@functools.lru_cache(maxsize=1024)
+def _question_traits(question: str) -> tuple[bool, bool]:
+    return bool(_NUMERIC_Q.search(question)), bool(_WHEN_Q.search(question))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _text_traits(text: str) -> tuple[bool, bool, bool, bool, bool]:
+    """What a sentence is, whatever the question: cached, since the same sentences come back."""
+    return (bool(_NUMBER.search(text)), bool(_DATE.search(text)), is_heading(text), text.endswith("?"),
+            is_source_line(text))
 
 
 def is_source_line(text: str) -> bool:
@@ -57,6 +71,7 @@ def is_source_line(text: str) -> bool:
     return bool(_SOURCE_LINE.search(text.strip()))
 
 
+@functools.lru_cache(maxsize=50_000)
 def is_heading(text: str) -> bool:
     """A title, caption or byline: short, no closing punctuation and no figures."""
     words = len(text.split())
