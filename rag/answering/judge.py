@@ -145,6 +145,7 @@ def judge(question: str, hits: Hits, weights: Weights | None = None, threshold: 
     """Every retrieved sentence judged against ``question``, the best to quote first.
 
     Only the first can have the verdict ``"answers"``: when it hasn't, the bot declines.
+    A later one that reaches the cut is ``"partly"`` (it answers, but less well).
     ``threshold`` overrides the fitted answer cut (``RAG_MIN_SCORE``).
     """
     weights = weights or default_weights()
@@ -165,7 +166,7 @@ def judge(question: str, hits: Hits, weights: Weights | None = None, threshold: 
         p = _sigmoid(weights.answerability.score(a))
         if not in_scope:
             p, more = 0.0, [*more, f"nothing retrieved is about the question (best score {best_retrieval:.2f})"]
-        verdict = "answers" if pos == 0 and p >= cut else "partly" if p >= cut / 2 else "doesn't"
+        verdict = ("answers" if pos == 0 else "partly") if p >= cut else "doesn't"
         out.append(Judgement(hits.sentences[i], scores[i], p, verdict, (*reasons, *more), {**f, **a}))
     return out
 

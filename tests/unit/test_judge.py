@@ -65,7 +65,7 @@ def test_only_the_best_candidate_can_answer_and_the_cut_decides():
     always = judge("How much profit did Netflix make?", hits, threshold=0.0)
     never = judge("How much profit did Netflix make?", hits, threshold=1.01)
     assert [j.verdict for j in always] == ["answers", "partly", "partly"]
-    assert [j.verdict for j in never][0] != "answers"
+    assert {j.verdict for j in never} == {"doesn't"}
     assert all(0.0 <= j.probability <= 1.0 for j in always)
 
 
