@@ -23,7 +23,7 @@ import numpy as np
 from rag.config import Settings
 from rag.errors import EmbeddingModelError, StoreUnavailableError
 from rag.retrieval.chroma_client import BATCH, LEXICON, SENTENCES, collection_name, make_client, server_unreachable
-from rag.retrieval.chunk_records import StoredChunk, chunk_record_metadata, stored_chunk
+from rag.retrieval.chunk_records import StoredChunk, chunk_record_metadata, record_text, stored_chunk
 from rag.retrieval.embedding_interface import NamedEmbeddings
 from rag.retrieval.keyword_files import KeywordIndexFiles
 from rag.retrieval.snapshot import Snapshot, SnapshotReader, snapshot_base, write_snapshot
@@ -268,7 +268,7 @@ class PassageIndex(KeywordIndexFiles):
         for offset in range(0, total, BATCH * 10):
             got = self._call(self.chunks.get, include=["documents", "metadatas"], limit=BATCH * 10, offset=offset)
             ids.extend(got["ids"])
-            texts.extend(got["documents"])
+            texts.extend(record_text(d, m) for d, m in zip(got["documents"], got["metadatas"], strict=True))
             files.extend(str(m.get("file", "")) for m in got["metadatas"])
         return ids, texts, files
 
@@ -340,7 +340,6 @@ class PassageIndex(KeywordIndexFiles):
                 ids=[c.id for c in chunks[lo : lo + BATCH]],
                 embeddings=np.asarray(chunk_vectors[lo : lo + BATCH]),
                 metadatas=metas[lo : lo + BATCH],
-                documents=[c.text for c in chunks[lo : lo + BATCH]],
             )
         self._wrote()
 

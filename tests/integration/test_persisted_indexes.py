@@ -188,3 +188,24 @@ def test_two_machines_on_one_server(server, tmp_path: Path) -> None:
     assert hit and b.index.get([hit[0][0]])[hit[0][0]].passage.file == "zz_quokka.txt"
     saved = KeywordIndex.load(b.index.derived_path("keyword"), a.index.keyword_key())
     assert saved is not None and set(saved.ids) == set(a.index.manifest())
+
+
+def test_an_index_written_before_text_moved_to_metadata_still_answers(tmp_path: Path) -> None:
+    """Chunk records used to keep their text as the Chroma document; such an index still reads."""
+    corpus = tmp_path / "articles"
+    shutil.copytree(ARTICLES, corpus)
+    home = tmp_path / "home"
+    bot = _bot(home, corpus)
+    bot.ingest(corpus)
+    before = {q: bot.ask(q).text for q in QUESTIONS}
+    chunks = bot.index.chunks
+    got = chunks.get(include=["metadatas", "embeddings"])
+    assert all("text" in m for m in got["metadatas"])
+    chunks.delete(ids=got["ids"])
+    chunks.add(ids=got["ids"], embeddings=got["embeddings"], documents=[m["text"] for m in got["metadatas"]],
+               metadatas=[{k: v for k, v in m.items() if k != "text"} for m in got["metadatas"]])
+    old = _bot(home, corpus)
+    assert not old.index.reads_from_snapshot(), "the rewrite made the snapshot stale: answers come from Chroma"
+    assert {q: old.ask(q).text for q in QUESTIONS} == before
+    assert old.ingest(corpus).added == 0, "an unchanged corpus embeds nothing"
+    assert {q: _bot(home, corpus).ask(q).text for q in QUESTIONS} == before
