@@ -45,15 +45,21 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                    r"|wie ?viele?|wieviel|um wie ?viel|wie (hoch|groß|oft|schnell|alt|teuer|weit)|welche[rnms]? (anteil"
                    r"|prozentsatz|zahl|betrag|bewertung|auflösung|umsatz|gewinn|preis|summe|wachstum)|anzahl)\b"),
         ("reason", r"\b(why|for what reason|what (was|is) the reason|how come|warum|weshalb|wieso|aus welchem grund)\b"),
-        ("list", r"\b(which|what) (\w+ ){0,2}(jobs|tools|models|benefits|advantages|risks|concerns|projects|films|series"
+        ("list", r"\b(which|what) (\w+ ){0,3}(jobs|tools|models|benefits|advantages|risks|concerns|projects|films|series"
                  r"|technologies|alternatives|examples|areas|companies|platforms|studios|people|applications|uses"
                  r"|challenges|limitations|features|reasons)\b|\b(list|name (the|all|some|two|three))\b"
-                 r"|\bwelche (\w+ ){0,2}(berufe|jobs|tools|modelle|vorteile|risiken|bedenken|projekte|filme|serien"
+                 r"|\bwelche (\w+ ){0,3}(berufe|jobs|tools|modelle|vorteile|risiken|bedenken|projekte|filme|serien"
                  r"|technologien|alternativen|beispiele|bereiche|unternehmen|plattformen|studios|anwendungen"
                  r"|herausforderungen|grenzen|gründe|funktionen)\b|\bnenne\b"),
         ("yesno", r"^(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|ist|sind|war|waren|hat|haben"
                   r"|hatte|wird|werden|wurde|kann|können|gibt|gab|soll)\b"),
     )
+)
+
+# "When AI writes plots, do writers still …?": a leading clause, whose "when" or "wenn" asks
+# for no date; the main clause after its comma says what is asked.
+_LEADING_CLAUSE = re.compile(
+    r"^(when|if|while|after|before|once|wenn|falls|als|während|nachdem|bevor|sobald)\b[^,?]+,\s*(?=\w)"
 )
 
 # Words that say what kind of thing is asked, not what it is about.
@@ -148,7 +154,9 @@ def analyze(question: str) -> QuestionAnalysis:
     text = " ".join(question.split())
     lowered = text.lower()
     about = next((name for name, pattern in _META if pattern.search(lowered)), None)
-    kind = next((k for k, pattern in _RULES if pattern.search(lowered)), "description")
+    clause = _LEADING_CLAUSE.match(lowered)
+    main = lowered[clause.end():] if clause else lowered
+    kind = next((k for k, pattern in _RULES if pattern.search(main)), "description")
     if about == "author" and kind in ("description", "organisation"):
         kind = "person"
     elif about == "date" and kind in ("description", "yesno"):

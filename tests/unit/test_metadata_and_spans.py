@@ -62,6 +62,10 @@ def test_question_analysis_in_english_and_german():
     assert analyze("Who is the CFO of Netflix?").kind == "person"
     assert analyze("Welche Berufe sind besonders gefährdet?").kind == "list"
     assert analyze("Is Sora limited to 1080p?").kind == "yesno"
+    assert analyze("When AI suggests plot variations, do writers still do the creative work?").kind == "yesno"
+    assert analyze("Wenn die KI Drehbücher schreibt, sind Autoren dann überflüssig?").kind == "yesno"
+    assert analyze("When the series launched, how many people watched it?").kind == "number"
+    assert analyze("Which other AI video tools are named?").kind == "list"
     assert analyze("Warum ist die Szene wichtig?").kind == "reason"
     author = analyze("Who wrote the TechCrunch article?")
     assert (author.kind, author.about) == ("person", "author") and "wrote" not in author.focus
