@@ -12,6 +12,8 @@ Metrics (rates over the answerable questions unless said otherwise):
         that point into a passage containing an evidence string.
     quote_precision: the stricter share whose quoted span itself contains an
         evidence or answer string.
+    span_accuracy: of the answers that lead with a value (``Answer.span``), the share
+        whose value holds an answer string (only when some answer has one).
     citations_valid: share of answers whose markers and quotes check out
         against the files (``rag.answering.citations.problems``).
     abstain_correct / false_abstain: counts of declined questions that should
@@ -94,6 +96,8 @@ def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]
                 "rank": rank,
                 "gate": round(hits.gate_score, 4),
                 "judge": (answer.evidence or {}).get("probability"),
+                "span_right": None if answer.span is None or answer.abstained else _has_any(
+                    f"{answer.span.text} {answer.span.normalized}", q.get("answer") or []),
                 "correct": (not answer.abstained) and _has_any(answer.text, q.get("answer") or []),
                 "citations": len(answer.citations),
                 "precise_citations": sum(_has_any(passages.get(c.passage_id, ""), evidence) for c in answer.citations),
@@ -133,6 +137,9 @@ def summarize(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, A
         "false_abstain": sum(1 for r in answerable if r["abstained"]),
         "p50_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
     }
+    spans = [r["span_right"] for r in answerable if r.get("span_right") is not None]
+    if spans:
+        summary["span_accuracy"] = round(sum(spans) / len(spans), 4)
     if any(r.get("switch") is not None for r in rows):
         followups = [r for r in answerable if r.get("switch") is False]
         summary["followup_accuracy"] = round(sum(r["correct"] for r in followups) / max(len(followups), 1), 4)
