@@ -4,7 +4,7 @@ The one place that decides what to quote and when to decline. For every
 retrieved sentence it computes a few features of the question and the sentence
 (meaning, shared words, an answer of the expected type that the question doesn't
 already hold, the question's years, quarters and names, heading or link lines),
-and two models fitted on the project's written question sets combine them
+and three parts fitted on the project's written question sets combine them
 (``rag fit-judge``; weights in ``judge_weights.json``):
 
 - a ranking model, a conditional logit over one question's candidates, orders
