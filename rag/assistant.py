@@ -146,7 +146,7 @@ class Assistant:
         item is always the complete ``Answer`` (whose ``text`` is authoritative:
         a generative draft can be replaced by the extractive fallback).
         """
-        from rag.answering.followup import clarification, resolve  # lazy: `import rag` stays quick
+        from rag.answering.followup import clarification, previous_answer, resolve  # lazy: `import rag` stays quick
 
         question = self.check_question(question)
         t0 = time.perf_counter()
@@ -171,7 +171,7 @@ class Assistant:
         if standalone != question:
             log.info("Follow-up %r understood as %r", question, standalone)
         hits = self.retriever.search(standalone, k=k or self.settings.k)
-        answer = extractive_answer(standalone, hits)
+        answer = extractive_answer(standalone, hits, previous_answer(history) if standalone != question else None)
         answer.question = question
         answer.resolved_question = standalone if standalone != question else None
         answer.timings_ms = {"resolve": resolve_ms, **hits.timings_ms, "total": (time.perf_counter() - t0) * 1000}

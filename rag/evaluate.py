@@ -187,21 +187,25 @@ def _history(bot, turns: list, k: int) -> list[dict[str, str]]:
 def fit_judge(bot, paths: list[str | Path], out: Path | None = None) -> dict[str, Any]:
     """Refit the evidence judge on question files (``rag fit-judge``) and save its weights.
 
-    Follow-up rows are resolved against their earlier questions first (the offline
-    resolution reads the user's turns only), so fitting never runs the judge being fitted.
+    Follow-up rows are resolved against their earlier questions (the offline resolution
+    reads the user's turns only); their earlier turns are answered with the weights in use,
+    for what the previous answer quoted, so a refit from the weights it wrote changes nothing.
     """
     from rag.answering.fit_judge import Example, fit  # lazy: only `rag fit-judge` fits
-    from rag.answering.followup import resolve  # with the fitter
+    from rag.answering.followup import previous_answer, resolve  # with the fitter
     from rag.answering.judge import WEIGHTS_PATH, default_weights  # with the fitter
 
     examples = []
     for path in paths:
         for q in load_questions(path):
             turns = [t if isinstance(t, str) else t["question"] for t in q.get("turns") or []]
-            history = [{"role": "user", "content": t} for t in turns]
-            question = resolve(q["question"], history) if history else q["question"]
+            asked = [{"role": "user", "content": t} for t in turns]
+            question = resolve(q["question"], asked) if asked else q["question"]
+            previous = None
+            if question != q["question"]:
+                previous = previous_answer(_history(bot, turns, bot.settings.k))
             hits = bot.retriever.search(question, k=bot.settings.k)
-            examples.append(Example(question, hits, tuple(q.get("answer") or ()), not q.get("abstain")))
+            examples.append(Example(question, hits, tuple(q.get("answer") or ()), not q.get("abstain"), previous))
     weights = fit(examples, [Path(p) for p in paths])
     weights.save(out or WEIGHTS_PATH)
     default_weights.cache_clear()

@@ -97,7 +97,7 @@ class FakeAssistant:
         return self.retriever.search(question, k=k)
 
 
-def fake_extractive(question: str, hits: Any) -> Answer:
+def fake_extractive(question: str, hits: Any, previous: str | None = None) -> Answer:
     """Stands in for ``rag.answering.extractive.extractive_answer``: quotes the first passage."""
     if hits.abstain or not hits.passages:
         return Answer(question=question, text="The articles don't cover this question.", abstained=True)

@@ -50,8 +50,11 @@ def in_latin_script(question: str) -> bool:
     return not letters or latin / len(letters) >= 0.5
 
 
-def extractive_answer(question: str, hits: Hits) -> Answer:
+def extractive_answer(question: str, hits: Hits, previous: str | None = None) -> Answer:
     """Quote the best one or two sentences from the retrieved passages.
+
+    ``previous`` is the bot's answer to the turn before, when ``question`` is a follow-up
+    resolved from it (the judge weighs what it quoted).
 
     The evidence judge (``rag.answering.judge``) orders the sentences and says whether
     the best one answers; if it doesn't, the answer is a decline. A second sentence is
@@ -66,7 +69,7 @@ def extractive_answer(question: str, hits: Hits) -> Answer:
         return found
     if hits.abstain or not hits.sentences:
         return decline(question)
-    judged = judge(question, hits, threshold=hits.threshold)
+    judged = judge(question, hits, threshold=hits.threshold, previous=previous)
     lead = judged[0]
     evidence = _evidence(lead)
     if not lead.answers:

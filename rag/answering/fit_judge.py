@@ -23,7 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering.judge import ANSWERABILITY, RANKING, Model, Weights, answerability_features, ranking_features
+from rag.answering.judge import (
+    ANSWERABILITY,
+    RANKING,
+    TURN_FEATURES,
+    Model,
+    Weights,
+    answerability_features,
+    conversation_context,
+    ranking_features,
+)
 from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits
 from rag.text import normalize
@@ -39,6 +48,8 @@ class Example:
     hits: Hits
     answers: tuple[str, ...]
     answerable: bool
+    previous: str | None = None
+    """The bot's answer to the turn before, for a follow-up."""
 
 
 def right(text: str, answers: Sequence[str]) -> bool:
@@ -51,12 +62,16 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
     prepared = []
     for ex in examples:
         q = analyze(ex.question)
-        rows = [ranking_features(q, s, ex.hits.sentences)[0] for s in ex.hits.sentences]
+        context = conversation_context(ex.hits.sentences, ex.previous)
+        rows = [ranking_features(q, s, ex.hits.sentences, context.get(id(s), (False, False)))[0]
+                for s in ex.hits.sentences]
         labels = np.asarray([ex.answerable and right(s.text, ex.answers) for s in ex.hits.sentences], dtype=float)
         prepared.append((ex, q, rows, labels))
 
     x_rank = np.asarray([[f[n] for n in RANKING] for _, _, rows, _ in prepared for f in rows])
     mean, scale = _standardise(x_rank)
+    for name in TURN_FEATURES:
+        mean[RANKING.index(name)], scale[RANKING.index(name)] = 0.0, 1.0
     groups = [((np.asarray([[f[n] for n in RANKING] for f in rows]) - mean) / scale, y / y.sum())
               for _, _, rows, y in prepared if rows and y.sum() > 0]
     ranking = Model(RANKING, tuple(_conditional_logit(groups)), tuple(mean), tuple(scale))

@@ -53,6 +53,12 @@ from rag.text import STOPWORDS, fold
 History = Sequence[dict[str, str]]
 
 
+def previous_answer(history: History) -> str | None:
+    """The bot's last answer in ``history``, if any."""
+    said = [str(t.get("content") or "") for t in history if t.get("role") == "assistant"]
+    return said[-1] if said else None
+
+
 def resolve(question: str, history: History) -> str:
     """The question as it stands on its own, given the earlier turns of a chat.
 

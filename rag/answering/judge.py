@@ -37,8 +37,10 @@ WEIGHTS_PATH = Path(__file__).with_name("judge_weights.json")
 
 RANKING = (
     "similarity", "lexical", "similarity_gap", "typed_value", "typed_missing", "reason_cue", "list_cue",
-    "heading", "asks", "source_line", "rank", "length",
+    "heading", "asks", "source_line", "rank", "length", "quoted_before", "follows_quote",
 )
+TURN_FEATURES = ("quoted_before", "follows_quote")
+"""Rare (follow-ups only), so fitted on their own scale: standardising would let them run away."""
 ANSWERABILITY = (
     "best_retrieval_score", "ranking_score", "margin", "typed_missing", "constraints_in_sentence",
     "constraints_in_passage", "names_in_passage",
@@ -51,6 +53,8 @@ _REASON_CUE = re.compile(
     re.I,
 )
 _LIST_CUE = re.compile(r"(,.*(,| und | and | sowie | oder ))|:\s*$|^\s*[-•*]", re.I)
+FOLLOW_GAP = 3
+"""Characters between two sentences of one text (a space, a line break)."""
 _QUARTER_WORDS = {"1": "erste", "2": "zweite", "3": "dritte", "4": "vierte"}
 _QUARTER_EN = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
 
@@ -141,8 +145,17 @@ class Judgement:
         return self.verdict == "answers"
 
 
-def judge(question: str, hits: Hits, weights: Weights | None = None, threshold: float | None = None) -> list[Judgement]:
+def judge(
+    question: str,
+    hits: Hits,
+    weights: Weights | None = None,
+    threshold: float | None = None,
+    previous: str | None = None,
+) -> list[Judgement]:
     """Every retrieved sentence judged against ``question``, the best to quote first.
+
+    ``previous`` is the bot's answer to the turn before, when ``question`` is a follow-up
+    resolved from it: a follow-up often asks about what that answer quoted, or what comes next.
 
     Only the first can have the verdict ``"answers"``: when it hasn't, the bot declines.
     A later one that reaches the cut is ``"partly"`` (it answers, but less well).
@@ -153,7 +166,8 @@ def judge(question: str, hits: Hits, weights: Weights | None = None, threshold: 
     if not hits.sentences:
         return []
     q = analyze(question)
-    rows = [ranking_features(q, s, hits.sentences) for s in hits.sentences]
+    context = conversation_context(hits.sentences, previous)
+    rows = [ranking_features(q, s, hits.sentences, context.get(id(s), (False, False))) for s in hits.sentences]
     scores = [weights.ranking.score(f) for f, _ in rows]
     order = sorted(range(len(rows)), key=lambda i: scores[i], reverse=True)
     best_retrieval = max(x.score for x in hits.sentences)
@@ -172,9 +186,13 @@ def judge(question: str, hits: Hits, weights: Weights | None = None, threshold: 
 
 
 def ranking_features(
-    q: QuestionAnalysis, s: SentenceHit, sentences: Sequence[SentenceHit]
+    q: QuestionAnalysis, s: SentenceHit, sentences: Sequence[SentenceHit], turn: tuple[bool, bool] = (False, False)
 ) -> tuple[dict[str, float], list[str]]:
-    """What the ranking model sees of one candidate, and the reasons worth telling."""
+    """What the ranking model sees of one candidate, and the reasons worth telling.
+
+    ``turn``: whether the previous answer quoted the sentence, and whether the sentence
+    comes right after one it quoted.
+    """
     text = s.text.strip()
     best = max(x.similarity for x in sentences)
     reasons = [f"meaning {s.similarity:.2f}, shared words {s.lexical:.2f}"]
@@ -199,8 +217,32 @@ def ranking_features(
         "source_line": float(source),
         "rank": 1.0 / (1 + s.rank),
         "length": min(len(text.split()), 60) / 60,
+        "quoted_before": float(turn[0]),
+        "follows_quote": float(turn[1]),
     }
+    if turn[1]:
+        reasons.append("comes right after the previous answer's quote")
     return f, reasons
+
+
+def conversation_context(sentences: Sequence[SentenceHit], previous: str | None) -> dict[int, tuple[bool, bool]]:
+    """For each candidate (by ``id``): quoted in ``previous``, and right after a sentence that was."""
+    if not previous:
+        return {}
+    said = _plain(previous)
+    quoted = {(s.passage.file, s.char_start) for s in sentences if len(s.text) > 20 and _plain(s.text) in said}
+    ends = {(s.passage.file, s.char_end) for s in sentences if (s.passage.file, s.char_start) in quoted}
+    out = {}
+    for s in sentences:
+        before = (s.passage.file, s.char_start) in quoted
+        after = any(f == s.passage.file and 0 <= s.char_start - end <= FOLLOW_GAP for f, end in ends)
+        if before or after:
+            out[id(s)] = (before, after and not before)
+    return out
+
+
+def _plain(text: str) -> str:
+    return " ".join(fold(text).split())
 
 
 def answerability_features(

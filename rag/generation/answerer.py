@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.answering.citations import cite
 from rag.answering.extractive import decline, extractive_answer
-from rag.answering.followup import resolve
+from rag.answering.followup import previous_answer, resolve
 from rag.answering.question import language
 from rag.config import Settings
 from rag.generation.chat_models import load_chat_model
@@ -169,7 +169,8 @@ class LLMAnswerer:
         # Computed first: the evidence judge's decline comes with it, and it can be shown
         # at once if the model fails or times out.
         t = time.perf_counter()
-        fallback = self.extractive_answer(standalone, hits)
+        previous = previous_answer(list(history or [])) if standalone != question else None
+        fallback = self.extractive_answer(standalone, hits, previous)
         timings["extractive"] = elapsed_ms(t)
         if fallback.abstained or not hits.passages or failure is not None:
             # Out of scope (decline) or the model is down: no point in asking it.
@@ -278,9 +279,9 @@ class LLMAnswerer:
             check=check_info(result, None, retried),
         )
 
-    def extractive_answer(self, question: str, hits: Hits) -> Answer:
+    def extractive_answer(self, question: str, hits: Hits, previous: str | None = None) -> Answer:
         """The extractive answer (or decline) used for fallbacks."""
-        return extractive_answer(question, hits)
+        return extractive_answer(question, hits, previous)
 
     def _extractive(
         self,

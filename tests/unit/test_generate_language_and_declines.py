@@ -90,9 +90,9 @@ def test_an_unsupported_draft_falls_back_to_the_quotes_computed_before_the_model
     calls = []
     original = a.extractive_answer
 
-    def counted(question: str, hits: Any) -> Answer:
+    def counted(question: str, hits: Any, previous: str | None = None) -> Answer:
         calls.append(question)
-        return original(question, hits)
+        return original(question, hits, previous)
 
     a.extractive_answer = counted  # type: ignore[method-assign]
     _, answer = run(a, "How much faster was the scene?")

@@ -101,3 +101,19 @@ def test_the_shipped_weights_name_the_training_files_and_hold_no_test_split():
     w = default_weights()
     assert 0.0 < w.threshold < 1.0
     assert len(w.ranking.coef) == len(RANKING) and len(w.answerability.coef) == len(ANSWERABILITY)
+
+
+def test_a_follow_up_sees_what_the_previous_answer_quoted_and_what_comes_after():
+    from rag.answering.judge import conversation_context
+
+    hits = hits_for("q", {PROFIT: 0.5, AI: 0.4, PLACE: 0.3})
+    previous = f"$3.13 billion — {PROFIT} [1]"
+    context = conversation_context(hits.sentences, previous)
+    by_text = {s.text: context.get(id(s)) for s in hits.sentences}
+    assert by_text[PROFIT] == (True, False)
+    assert by_text[AI] == (False, True), "the sentence right after the quote"
+    assert by_text[PLACE] is None
+    assert conversation_context(hits.sentences, None) == {}
+    judged = judge("Und was noch?", hits, previous=previous)
+    after = next(j for j in judged if j.sentence.text == AI)
+    assert after.features["follows_quote"] == 1.0 and "comes right after the previous answer's quote" in after.reasons
