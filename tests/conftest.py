@@ -55,3 +55,15 @@ def says_ten_times(text: str) -> bool:
 
 def files_stating_ten_times() -> set[str]:
     return {p.name for p in ARTICLES.glob("*.txt") if says_ten_times(p.read_text(encoding="utf-8"))}
+
+
+def interrupt_ingest(bot, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest ``corpus`` and kill it after its Chroma writes, before the lexicon and keyword index."""
+
+    def killed(*_a, **_k):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr("rag.retrieval.lexicon.Lexicon.update", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        bot.ingest(corpus)
+    monkeypatch.undo()

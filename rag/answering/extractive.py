@@ -7,7 +7,7 @@ import unicodedata
 
 from rag.answering import about, spans
 from rag.answering.citations import cite
-from rag.answering.judge import Judgement, default_weights, judge
+from rag.answering.judge import Judgement, default_weights, judge, typed_values
 from rag.answering.question import QuestionAnalysis, analyze
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import STOPWORDS, fold, terms
@@ -77,11 +77,10 @@ def extractive_answer(question: str, hits: Hits, previous: str | None = None) ->
     margin = default_weights().second_quote
     picked = [lead] + [j for j in judged[1:MAX_QUOTES]
                        if lead.score - j.score <= margin and not _similar(j.sentence.text, lead.sentence.text)]
-    probability = {id(j.sentence): j.probability for j in picked}
+    picked.sort(key=lambda j: (j.sentence.rank, j.sentence.char_start))
     chosen = [j.sentence for j in picked]
-    chosen.sort(key=lambda s: (s.rank, s.char_start))
-    spans = [(s, _continued_end(s, hits.sentences)) for s in chosen]
-    citations = [cite(n, s.passage, s.char_start, end, probability[id(s)]) for n, (s, end) in enumerate(spans, 1)]
+    citations = [cite(n, s.passage, s.char_start, _continued_end(s, hits.sentences), j.probability)
+                 for n, (j, s) in enumerate(zip(picked, chosen, strict=True), 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     span = answer_span(question, lead.sentence, chosen)
     if span is not None:
@@ -112,9 +111,7 @@ def answer_span(question: str, lead: SentenceHit, chosen: list[SentenceHit]) -> 
     q = analyze(question)
     if q.kind not in SPAN_KINDS:
         return None
-    asked = fold(question)
-    found = [s for s in spans.find(lead.text, q.kind)
-             if fold(s.text) not in asked and fold(s.normalized) not in asked and _fits(q, s)]
+    found = [s for s in typed_values(q, lead.text) if _fits(q, s)]
     if not found:
         return None
     folded = fold(lead.text)

@@ -35,7 +35,7 @@ from rag.answering.judge import (
 )
 from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits
-from rag.text import normalize
+from rag.text import contains
 
 L2 = 1.0
 MAX_DECLINED = 0.0
@@ -52,11 +52,6 @@ class Example:
     """The bot's answer to the turn before, for a follow-up."""
 
 
-def right(text: str, answers: Sequence[str]) -> bool:
-    hay = normalize(text)
-    return any(normalize(a) in hay for a in answers if a)
-
-
 def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
     """Weights fitted on ``examples`` (``sources`` are recorded with them)."""
     prepared = []
@@ -65,7 +60,7 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
         context = conversation_context(ex.hits.sentences, ex.previous)
         rows = [ranking_features(q, s, ex.hits.sentences, context.get(id(s), (False, False)))[0]
                 for s in ex.hits.sentences]
-        labels = np.asarray([ex.answerable and right(s.text, ex.answers) for s in ex.hits.sentences], dtype=float)
+        labels = np.asarray([ex.answerable and any(contains(s.text, a) for a in ex.answers if a) for s in ex.hits.sentences], dtype=float)
         prepared.append((ex, q, rows, labels))
 
     x_rank = np.asarray([[f[n] for n in RANKING] for _, _, rows, _ in prepared for f in rows])

@@ -45,7 +45,6 @@ ANSWERABILITY = (
     "best_retrieval_score", "ranking_score", "margin", "typed_missing", "constraints_in_sentence",
     "constraints_in_passage", "names_in_passage",
 )
-VERDICTS = ("answers", "partly", "doesn't")
 
 _REASON_CUE = re.compile(
     r"\b(weil|denn|deshalb|daher|darum|deswegen|grund|because|since|therefore|dank|aufgrund|wegen|ermöglicht"
@@ -229,8 +228,8 @@ def conversation_context(sentences: Sequence[SentenceHit], previous: str | None)
     """For each candidate (by ``id``): quoted in ``previous``, and right after a sentence that was."""
     if not previous:
         return {}
-    said = _plain(previous)
-    quoted = {(s.passage.file, s.char_start) for s in sentences if len(s.text) > 20 and _plain(s.text) in said}
+    said = fold(previous)
+    quoted = {(s.passage.file, s.char_start) for s in sentences if len(s.text) > 20 and fold(s.text) in said}
     ends = {(s.passage.file, s.char_end) for s in sentences if (s.passage.file, s.char_start) in quoted}
     out = {}
     for s in sentences:
@@ -239,10 +238,6 @@ def conversation_context(sentences: Sequence[SentenceHit], previous: str | None)
         if before or after:
             out[id(s)] = (before, after and not before)
     return out
-
-
-def _plain(text: str) -> str:
-    return " ".join(fold(text).split())
 
 
 def answerability_features(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.retrieval.keyword import KeywordIndex
+from tests.conftest import interrupt_ingest
 
 pytestmark = pytest.mark.slow
 
@@ -132,13 +133,7 @@ def test_interrupted_ingest_is_never_trusted(tmp_path: Path, monkeypatch: pytest
     # What a kill after the chunk writes leaves: the key cleared, new chunks stored, the
     # lexicon and the saved keyword index from before.
     (corpus / "zz_quokka.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    def killed(*_a, **_k):
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr("rag.retrieval.lexicon.Lexicon.update", killed)
-    with pytest.raises(RuntimeError, match="killed"):
-        bot.ingest(corpus)
-    monkeypatch.undo()
+    interrupt_ingest(bot, corpus, monkeypatch)
     assert bot.index.keyword_key() is None
     assert KeywordIndex.load(bot.index.derived_path("keyword")).key == before  # the old copy is still there
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from rag.retrieval.store import PassageIndex
+from tests.conftest import interrupt_ingest
 
 pytestmark = pytest.mark.slow
 
@@ -146,14 +147,7 @@ def test_a_stale_snapshot_is_not_used(tmp_path: Path, corpus: Path, monkeypatch:
     assert old is not None
 
     (corpus / "zz_quokka.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-
-    def killed(*_a, **_k):
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr("rag.retrieval.lexicon.Lexicon.update", killed)
-    with pytest.raises(RuntimeError, match="killed"):
-        bot.ingest(corpus)
-    monkeypatch.undo()
+    interrupt_ingest(bot, corpus, monkeypatch)
     assert list((home / "snapshot").glob("*.json")), "the old snapshot is left in place"
 
     reader = _bot(home, corpus)
