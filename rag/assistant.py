@@ -170,7 +170,7 @@ class Assistant:
         resolve_ms = (time.perf_counter() - t) * 1000
         if standalone != question:
             log.info("Follow-up %r understood as %r", question, standalone)
-        hits = self.retriever.search(standalone, k=k or self.settings.k)
+        hits = self.retriever.search(standalone, k=k or self.settings.k, asked=question)
         answer = extractive_answer(standalone, hits, previous_answer(history) if standalone != question else None)
         answer.question = question
         answer.resolved_question = standalone if standalone != question else None

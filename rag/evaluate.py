@@ -195,20 +195,30 @@ def fit_judge(bot, paths: list[str | Path], out: Path | None = None) -> dict[str
     from rag.answering.followup import previous_answer, resolve  # with the fitter
     from rag.answering.judge import WEIGHTS_PATH, default_weights  # with the fitter
 
-    examples = []
-    for path in paths:
-        for q in load_questions(path):
-            turns = [t if isinstance(t, str) else t["question"] for t in q.get("turns") or []]
-            asked = [{"role": "user", "content": t} for t in turns]
-            question = resolve(q["question"], asked) if asked else q["question"]
-            previous = None
-            if question != q["question"]:
-                previous = previous_answer(_history(bot, turns, bot.settings.k))
-            hits = bot.retriever.search(question, k=bot.settings.k)
-            examples.append(Example(question, hits, tuple(q.get("answer") or ()), not q.get("abstain"), previous))
-    weights = fit(examples, [Path(p) for p in paths])
-    weights.save(out or WEIGHTS_PATH)
-    default_weights.cache_clear()
+    out = out or WEIGHTS_PATH
+    try:
+        default_weights()
+        rounds = (True,)
+    except ConfigError:
+        # Weights for other features (the judge changed): a first fit without the previous
+        # answers, then one with the earlier turns answered by it.
+        rounds = (False, True)
+    for with_previous in rounds:
+        examples = []
+        for path in paths:
+            for q in load_questions(path):
+                turns = [t if isinstance(t, str) else t["question"] for t in q.get("turns") or []]
+                asked = [{"role": "user", "content": t} for t in turns]
+                question = resolve(q["question"], asked) if asked else q["question"]
+                previous = None
+                if question != q["question"] and with_previous:
+                    previous = previous_answer(_history(bot, turns, bot.settings.k))
+                hits = bot.retriever.search(question, k=bot.settings.k, asked=q["question"])
+                examples.append(Example(question, hits, tuple(q.get("answer") or ()), not q.get("abstain"), previous,
+                                        question != q["question"]))
+        weights = fit(examples, [Path(p) for p in paths])
+        weights.save(out)
+        default_weights.cache_clear()
     return {"threshold": weights.threshold, "second_quote": weights.second_quote, **weights.fitted_on,
             "ranking": dict(zip(weights.ranking.names, weights.ranking.coef, strict=True)),
             "answerability": dict(zip(weights.answerability.names, weights.answerability.coef, strict=True))}

@@ -78,7 +78,7 @@ class FakeRetriever:
         self.abstain = abstain
         self.queries: list[str] = []
 
-    def search(self, question: str, k: int | None = None) -> FakeHits:
+    def search(self, question: str, k: int | None = None, *, asked: str | None = None) -> FakeHits:
         self.queries.append(question)
         return FakeHits(question, self.items[: k or 5], self.abstain)
 
@@ -93,7 +93,7 @@ class FakeAssistant:
         self.retriever = FakeRetriever(passages() if items is None else items, abstain)
         self.embeddings = HashEmbeddings()
 
-    def search(self, question: str, *, k: int | None = None) -> FakeHits:
+    def search(self, question: str, *, k: int | None = None, asked: str | None = None) -> FakeHits:
         return self.retriever.search(question, k=k)
 
 

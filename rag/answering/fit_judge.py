@@ -39,6 +39,7 @@ from rag.text import contains
 
 L2 = 1.0
 MAX_DECLINED = 0.0
+SPREAD_SCALED = ("asked_similarity_gap", "asked_lexical")
 MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
@@ -50,6 +51,8 @@ class Example:
     answerable: bool
     previous: str | None = None
     """The bot's answer to the turn before, for a follow-up."""
+    asked: bool = False
+    """A follow-up, written out from the conversation before it was searched."""
 
 
 def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
@@ -65,8 +68,11 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
 
     x_rank = np.asarray([[f[n] for n in RANKING] for _, _, rows, _ in prepared for f in rows])
     mean, scale = _standardise(x_rank)
-    for name in TURN_FEATURES:
-        mean[RANKING.index(name)], scale[RANKING.index(name)] = 0.0, 1.0
+    turns = np.asarray([[f[n] for n in TURN_FEATURES] for ex, _, rows, _ in prepared if ex.asked for f in rows])
+    for j, name in enumerate(TURN_FEATURES):
+        # Zero outside follow-ups: scaled by their spread over the follow-ups' candidates.
+        spread = float(turns[:, j].std()) if len(turns) and name in SPREAD_SCALED else 1.0
+        mean[RANKING.index(name)], scale[RANKING.index(name)] = 0.0, spread or 1.0
     groups = [((np.asarray([[f[n] for n in RANKING] for f in rows]) - mean) / scale, y / y.sum())
               for _, _, rows, y in prepared if rows and y.sum() > 0]
     ranking = Model(RANKING, tuple(_conditional_logit(groups)), tuple(mean), tuple(scale))

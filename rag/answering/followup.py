@@ -169,6 +169,7 @@ def _resolve(text: str, previous: str) -> str:
         return with_topic(core, refs, q, p)
     if is_fragment(rc):
         return with_aspect(rc, p, q.lang)  # "Und wann?", "Over what period?", "How much cheaper?"
-    if lead and not new_names:
-        return with_topic(core, refs, q, p)  # "And what annual growth rate is expected?"
+    if lead and (not new_names or len(new_names) < len(q.names)):
+        # "And what annual growth rate is expected?"; "Und was bietet Veo 3 …?" after "… der Veo-Serie?"
+        return with_topic(core, refs, q, p)
     return text  # its own question, or "And what did Eyeline Studios say?" with a subject of its own

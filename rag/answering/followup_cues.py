@@ -93,14 +93,23 @@ def _identifies(text: str, name: str, lang: str) -> bool:
     """A name of something (not a German common noun, capitalised as all nouns are)."""
     if lang != "de":
         return True
+    if fold(name) in ASPECTS:
+        return False  # "Um wie viel Prozent …": what is asked, not what it is about
     if " " in name or re.search(r"\d|.[A-ZÄÖÜ]", name) or name.isupper():
         return True
     if re.search(rf"[„“\"»«‚‘]\s*{re.escape(name)}", text):
         return True
-    before = text[: text.find(name)].split()
-    if before and fold(before[-1].strip("„“\"(")) in DETERMINERS:
+    before = [fold(w.strip("„“\"(")) for w in text[: text.find(name)].split()]
+    j = len(before) - 1
+    while j > 0 and j >= len(before) - 2 and before[j].islower() and not _determiner(before[j]):
+        j -= 1  # adjectives: "der größere Roll-out", "in welcher Stadt"
+    if before and _determiner(before[j]):
         return False
     return not fold(name).endswith(NOUN_SUFFIXES)
+
+
+def _determiner(folded: str) -> bool:
+    return folded in DETERMINERS or folded.startswith("welch")
 
 
 def pronoun_kind(word: str, words: Sequence[str], i: int | None = None) -> str | None:
@@ -134,9 +143,10 @@ def references(q: Reading, previous: str = "") -> list[tuple[int, str, str]]:
     A name said before the pronoun in the same question is what it stands for
     ("What does Eyeline Studios describe as its mission?"); in German, so is a
     noun before a possessive ("Welche Farbe hat ein Eisbär unter seinem Fell?").
-    When the question names something new, only a personal pronoun (he, she,
-    er ...) still points back: "How much did it cost to make the Sora clip?"
-    uses "it" for what follows.
+    When the question names something new, only a personal pronoun, a plural one that
+    isn't possessive (they, them, er, ihnen ...) or a "da"-word (danach, dort) still
+    points back ("How many of them in California?"): "How much did it cost to make the
+    Sora clip?" uses "it" for what follows, "their production budgets" the studios named.
     """
     words = [t for t in q.tokens if re.match(r"\w", t)]
     new_names = [n for n in q.names if fold(n) not in fold(previous)]
@@ -159,7 +169,8 @@ def references(q: Reading, previous: str = "") -> list[tuple[int, str, str]]:
             continue
         if q.lang == "de" and possessive(w) and any(n in earlier for n in q.all_names):
             continue
-        if new_names and kind != "person":
+        back = kind == "person" or (kind == "plural" and not possessive(w)) or fold(w) in DA_WORDS
+        if new_names and not back:
             continue
         out.append((i, w, kind))
     return out

@@ -38,8 +38,9 @@ WEIGHTS_PATH = Path(__file__).with_name("judge_weights.json")
 RANKING = (
     "similarity", "lexical", "similarity_gap", "typed_value", "typed_missing", "reason_cue", "list_cue",
     "heading", "asks", "source_line", "rank", "length", "quoted_before", "follows_quote",
+    "asked_similarity_gap", "asked_lexical",
 )
-TURN_FEATURES = ("quoted_before", "follows_quote")
+TURN_FEATURES = ("quoted_before", "follows_quote", "asked_similarity_gap", "asked_lexical")
 """Rare (follow-ups only), so fitted on their own scale: standardising would let them run away."""
 ANSWERABILITY = (
     "best_retrieval_score", "ranking_score", "margin", "typed_missing", "constraints_in_sentence",
@@ -194,6 +195,7 @@ def ranking_features(
     """
     text = s.text.strip()
     best = max(x.similarity for x in sentences)
+    best_asked = max((x.asked_similarity for x in sentences if x.asked_similarity is not None), default=None)
     reasons = [f"meaning {s.similarity:.2f}, shared words {s.lexical:.2f}"]
     found = typed_values(q, text)
     if q.typed:
@@ -218,6 +220,8 @@ def ranking_features(
         "length": min(len(text.split()), 60) / 60,
         "quoted_before": float(turn[0]),
         "follows_quote": float(turn[1]),
+        "asked_similarity_gap": s.asked_similarity - best_asked if s.asked_similarity is not None else 0.0,
+        "asked_lexical": s.asked_lexical or 0.0,
     }
     if turn[1]:
         reasons.append("comes right after the previous answer's quote")

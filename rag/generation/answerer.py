@@ -164,7 +164,7 @@ class LLMAnswerer:
             if standalone != question:
                 log.info("Follow-up %r rewritten as %r", question, standalone)
 
-        hits = self.assistant.retriever.search(standalone, k=k)
+        hits = self.assistant.retriever.search(standalone, k=k, asked=question)
         timings.update({f"retrieve_{key}": v for key, v in hits.timings_ms.items()})
         # Computed first: the evidence judge's decline comes with it, and it can be shown
         # at once if the model fails or times out.

@@ -22,7 +22,7 @@ from rag.retrieval.embeddings import embed_queries
 from rag.retrieval.keyword import BM25, Concepts
 from rag.retrieval.lexicon import Lexicon, term_of, words
 from rag.retrieval.scoring import answer_score
-from rag.text import terms
+from rag.text import fold, terms
 from rag.retrieval.store import PassageIndex
 from rag.types import Passage
 
@@ -47,6 +47,10 @@ class SentenceHit:
     """``rag.retrieval.scoring.answer_score``: how well this sentence answers the question."""
     rank: int = 0
     """Position of its passage in the results."""
+    asked_similarity: float | None = None
+    asked_lexical: float | None = None
+    """For a follow-up resolved from the conversation: meaning and shared words with the
+    user's own words, without what the resolution carried over from the turn before."""
 
     @property
     def text(self) -> str:
@@ -146,18 +150,28 @@ class Retriever:
         self.keyword_index()
         self.lexicon.unknown([])
 
-    def search(self, question: str, k: int | None = None) -> Hits:
-        """Top ``k`` passages for ``question`` with their sentences scored."""
+    def search(self, question: str, k: int | None = None, *, asked: str | None = None) -> Hits:
+        """Top ``k`` passages for ``question`` with their sentences scored.
+
+        ``asked``: the user's own words, when ``question`` is a follow-up written out
+        from the conversation; each sentence is also scored against them.
+        """
         k = k or self.settings.k
         t = {"start": time.perf_counter()}
         bm25 = self.keyword_index()
-        unknown = self.lexicon.unknown(sorted(words(question), key=question.lower().find))
+        asked = asked if asked and asked != question else None
+        said = f"{question} {asked or ''}"
+        unknown = self.lexicon.unknown(sorted(words(said), key=said.lower().find))
         qvec, word_vectors = self._embed(question, unknown)
         t["embed"] = time.perf_counter()
         total = self._bm25_count
         if total == 0:
             return Hits(question, [], [], True, 0.0, self.threshold, _ms(t))
-        concepts = self._concepts(question, self.lexicon.translate(unknown, word_vectors))
+        translations = self.lexicon.translate(unknown, word_vectors)
+        concepts = self._concepts(question, translations)
+        own = None
+        if asked:
+            own = (embed_queries(self.embeddings, [asked])[0], self._concepts(asked, translations), terms(asked))
         wide = min(total, max(20, 4 * k))
         dense = self.index.query_chunks(qvec, wide)
         sentence_hits = self.index.query_sentences(qvec, max(1, min(self._sentence_count, max(30, 6 * k))))
@@ -189,7 +203,7 @@ class Retriever:
         t["fetch"] = time.perf_counter()
 
         # Rerank by each passage's best-answering sentence, with the fused rank as a prior.
-        scored = self._score_sentences(question, concepts, qvec, [stored[c] for c in pool if c in stored], bm25)
+        scored = self._score_sentences(question, concepts, qvec, [stored[c] for c in pool if c in stored], bm25, own)
         best: dict[str, float] = {}
         for sh in scored:
             best[sh.passage.id] = max(best.get(sh.passage.id, -1.0), sh.score)
@@ -201,7 +215,7 @@ class Retriever:
         by_id = {p.id: p for p in passages}
         sentences = [
             SentenceHit(by_id[sh.passage.id], sh.char_start, sh.char_end, sh.similarity, sh.lexical, sh.score,
-                        position[sh.passage.id])
+                        position[sh.passage.id], sh.asked_similarity, sh.asked_lexical)
             for sh in scored
             if sh.passage.id in position
         ]
@@ -226,7 +240,8 @@ class Retriever:
         return [SentenceHit(c.passage, s, e, 0.0, 0.0, 0.0) for c in chunks for s, e in c.sentences]
 
     def _score_sentences(
-        self, question: str, concepts: Concepts, qvec: np.ndarray, chunks: list, bm25: BM25
+        self, question: str, concepts: Concepts, qvec: np.ndarray, chunks: list, bm25: BM25,
+        own: tuple[np.ndarray, Concepts, list[str]] | None = None,
     ) -> list[SentenceHit]:
         keys = [(c, f"{c.passage.id}:{i}", span) for c in chunks for i, span in enumerate(c.sentences)]
         vectors = self._sentence_vectors([key for _, key, _ in keys])
@@ -238,8 +253,10 @@ class Retriever:
             p = c.passage
             text = p.text[s - p.char_start : e - p.char_start]
             sim = float(vec @ qvec)
-            lexical = bm25.coverage(concepts, self._terms(key, text))
-            out.append(SentenceHit(p, s, e, sim, lexical, answer_score(question, text, sim, lexical)))
+            present = self._terms(key, text)
+            lexical = bm25.coverage(concepts, present)
+            asked = (float(vec @ own[0]), _share_said(own[1], own[2], present, fold(text))) if own else (None, None)
+            out.append(SentenceHit(p, s, e, sim, lexical, answer_score(question, text, sim, lexical), 0, *asked))
         return out
 
     def _embed(self, question: str, unknown: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -316,6 +333,18 @@ class _Cache:
 
 def _with_score(p: Passage, score: float) -> Passage:
     return dataclasses.replace(p, score=round(score, 6))
+
+
+def _share_said(concepts: Concepts, own_terms: list[str], present: set[str], folded: str) -> float:
+    """Share of the user's own terms in a sentence: as a term, a translation, or the start
+    of a longer word ("warn" in "warnt", "protest" in "Basisproteste")."""
+    if not concepts:
+        return 0.0
+    found = 0
+    for concept, term in zip(concepts, dict.fromkeys(own_terms), strict=False):
+        if any(t in present for t in concept) or (len(term) >= 4 and term[:6] in folded):
+            found += 1
+    return found / len(concepts)
 
 
 def _ms(t: dict[str, float]) -> dict[str, float]:

@@ -39,7 +39,7 @@ def test_extractive_rows_have_no_generative_keys() -> None:
 
 
 class Retriever(FakeRetriever):
-    def search(self, question: str, k: int | None = None) -> Any:
+    def search(self, question: str, k: int | None = None, *, asked: str | None = None) -> Any:
         hits = super().search(question, k)
         hits.gate_score = 0.5  # type: ignore[attr-defined]
         return hits

@@ -101,6 +101,16 @@ def test_follow_up_is_made_standalone(previous: str, question: str, expected: st
          "Netflix eine zweite Staffel von „Eternauta“"),
         ("Was versteht man unter „Formulaic Content“?", "Und was könnte das konkret sein?", "„Formulaic Content“"),
         ("Wann verklagten Disney und NBCUniversal Midjourney?", "Warum taten sie das?", "Midjourney"),
+        # a name of its own doesn't make it a new question when a pronoun still points back
+        ("How many entertainment jobs does CVL Economics expect to be affected?", "How many of them in California?",
+         "CVL Economics"),
+        ("Wann feierte die erste Staffel von „Eternauta“ Premiere?", "Und was kündigte Netflix einen Tag danach an?",
+         "Eternauta"),
+        # "Prozent", "Stadt": what is asked, capitalised as every German noun, not a name
+        ("Wie viel Umsatz meldete Netflix im Q3 2025?", "Und um wie viel Prozent stieg er gegenüber dem Vorjahr?",
+         "Netflix"),
+        ("In welcher Serie setzte Netflix erstmals GenAI ein?", "Und in welcher Stadt spielt die eingestürzte Szene?",
+         "Netflix"),
     ],
 )
 def test_referring_follow_up_carries_the_previous_subject(previous: str, question: str, carried: str) -> None:
