@@ -184,41 +184,51 @@ def _history(bot, turns: list, k: int) -> list[dict[str, str]]:
     return history
 
 
+def _history_with(bot, turns: list[str], weights) -> list[dict[str, str]]:
+    """Earlier turns answered offline by the judge with ``weights``, as chat history."""
+    from rag.answering.extractive import extractive_answer  # with the fitter
+    from rag.answering.followup import previous_answer, resolve  # with the fitter
+
+    history: list[dict[str, str]] = []
+    for turn in turns:
+        standalone = resolve(turn, history) if history else turn
+        hits = bot.retriever.search(standalone, k=bot.settings.k, asked=turn)
+        previous = previous_answer(history) if standalone != turn else None
+        answer = extractive_answer(standalone, hits, previous, weights)
+        history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer.text}]
+    return history
+
+
 def fit_judge(bot, paths: list[str | Path], out: Path | None = None) -> dict[str, Any]:
     """Refit the evidence judge on question files (``rag fit-judge``) and save its weights.
 
     Follow-up rows are resolved against their earlier questions (the offline resolution
-    reads the user's turns only); their earlier turns are answered with the weights in use,
-    for what the previous answer quoted, so a refit from the weights it wrote changes nothing.
+    reads the user's turns only). What the previous answer quoted comes from answering the
+    earlier turns with a first fit made without it; the weights in use play no part, so a
+    refit always writes the same weights.
     """
     from rag.answering.fit_judge import Example, fit  # lazy: only `rag fit-judge` fits
     from rag.answering.followup import previous_answer, resolve  # with the fitter
     from rag.answering.judge import WEIGHTS_PATH, default_weights  # with the fitter
 
     out = out or WEIGHTS_PATH
-    try:
-        default_weights()
-        rounds = (True,)
-    except ConfigError:
-        # Weights for other features (the judge changed): a first fit without the previous
-        # answers, then one with the earlier turns answered by it.
-        rounds = (False, True)
-    for with_previous in rounds:
+    # Two rounds, so a refit never depends on the weights it replaces: the first without
+    # what the previous turns quoted, the second with those turns answered by the first.
+    weights = None
+    for _ in range(2):
         examples = []
         for path in paths:
             for q in load_questions(path):
                 turns = [t if isinstance(t, str) else t["question"] for t in q.get("turns") or []]
-                asked = [{"role": "user", "content": t} for t in turns]
-                question = resolve(q["question"], asked) if asked else q["question"]
-                previous = None
-                if question != q["question"] and with_previous:
-                    previous = previous_answer(_history(bot, turns, bot.settings.k))
+                history = _history_with(bot, turns, weights) if turns and weights else []
+                question = resolve(q["question"], history or [{"role": "user", "content": t} for t in turns])
                 hits = bot.retriever.search(question, k=bot.settings.k, asked=q["question"])
+                previous = previous_answer(history) if question != q["question"] else None
                 examples.append(Example(question, hits, tuple(q.get("answer") or ()), not q.get("abstain"), previous,
                                         question != q["question"]))
         weights = fit(examples, [Path(p) for p in paths])
-        weights.save(out)
-        default_weights.cache_clear()
+    weights.save(out)
+    default_weights.cache_clear()
     return {"threshold": weights.threshold, "second_quote": weights.second_quote, **weights.fitted_on,
             "ranking": dict(zip(weights.ranking.names, weights.ranking.coef, strict=True)),
             "answerability": dict(zip(weights.answerability.names, weights.answerability.coef, strict=True))}

@@ -7,7 +7,7 @@ import unicodedata
 
 from rag.answering import about, spans
 from rag.answering.citations import cite
-from rag.answering.judge import Judgement, default_weights, judge, typed_values
+from rag.answering.judge import Judgement, Weights, default_weights, judge, typed_values
 from rag.answering.question import QuestionAnalysis, analyze
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import STOPWORDS, fold, terms
@@ -50,11 +50,12 @@ def in_latin_script(question: str) -> bool:
     return not letters or latin / len(letters) >= 0.5
 
 
-def extractive_answer(question: str, hits: Hits, previous: str | None = None) -> Answer:
+def extractive_answer(question: str, hits: Hits, previous: str | None = None, weights: Weights | None = None) -> Answer:
     """Quote the best one or two sentences from the retrieved passages.
 
     ``previous`` is the bot's answer to the turn before, when ``question`` is a follow-up
-    resolved from it (the judge weighs what it quoted).
+    resolved from it (the judge weighs what it quoted). ``weights`` are the judge's
+    (default: the shipped ones).
 
     The evidence judge (``rag.answering.judge``) orders the sentences and says whether
     the best one answers; if it doesn't, the answer is a decline. A second sentence is
@@ -69,12 +70,13 @@ def extractive_answer(question: str, hits: Hits, previous: str | None = None) ->
         return found
     if hits.abstain or not hits.sentences:
         return decline(question)
-    judged = judge(question, hits, threshold=hits.threshold, previous=previous)
+    weights = weights or default_weights()
+    judged = judge(question, hits, weights, threshold=hits.threshold, previous=previous)
     lead = judged[0]
     evidence = _evidence(lead)
     if not lead.answers:
         return decline(question, evidence)
-    margin = default_weights().second_quote
+    margin = weights.second_quote
     picked = [lead] + [j for j in judged[1:MAX_QUOTES]
                        if lead.score - j.score <= margin and not _similar(j.sentence.text, lead.sentence.text)]
     picked.sort(key=lambda j: (j.sentence.rank, j.sentence.char_start))
@@ -111,7 +113,7 @@ def answer_span(question: str, lead: SentenceHit, chosen: list[SentenceHit]) -> 
     q = analyze(question)
     if q.kind not in SPAN_KINDS:
         return None
-    found = [s for s in typed_values(q, lead.text) if _fits(q, s)]
+    found = typed_values(q, lead.text)
     if not found:
         return None
     folded = fold(lead.text)
@@ -119,25 +121,6 @@ def answer_span(question: str, lead: SentenceHit, chosen: list[SentenceHit]) -> 
     best = min(found, key=lambda s: min((abs((s.start + s.end) / 2 - a) for a in anchors), default=s.start))
     n = next(i for i, s in enumerate(chosen, 1) if s is lead)
     return AnswerSpan(best.text, best.normalized, best.kind, n, lead.char_start + best.start, lead.char_start + best.end)
-
-
-def _unit(span: spans.Span) -> str:
-    value = span.normalized
-    if span.kind == "duration":
-        return "time"
-    if value.endswith(("%", "percentage points")):
-        return "percent"
-    if value.startswith(("$", "€")):
-        return "money"
-    return "multiplier" if value.endswith("×") else "count"
-
-
-def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
-    """A number of the unit asked for: a share for "what share", an amount for "how much
-    revenue", a plain count for "how many" (not the percentage beside it)."""
-    if q.kind != "number":
-        return True
-    return _unit(span) in q.units if q.units else _unit(span) == "count"
 
 
 def _continued_end(s: SentenceHit, sentences: list[SentenceHit]) -> int:

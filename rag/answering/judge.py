@@ -255,7 +255,7 @@ def answerability_features(
     constraints = [*q.years, *q.quarters]
     missing = [c for c in constraints if not _mentions(passage, c)]
     names = [n for n in q.names if len(n) > 2]
-    unnamed = [n for n in names if not all(fold(w)[:5] in passage for w in n.split())]
+    unnamed = [n for n in names if not all(fold(w)[:5] in passage for w in re.split(r"[\s-]+", n) if w)]
     reasons = [f"the passage doesn't mention {c}" for c in missing] + [f"the passage doesn't name {n}" for n in unnamed]
     f = {
         "best_retrieval_score": best_retrieval,
@@ -270,11 +270,33 @@ def answerability_features(
 
 
 def typed_values(q: QuestionAnalysis, text: str) -> list[spans.Span]:
-    """Values of the asked type in ``text`` that the question doesn't already hold."""
+    """Values of the asked type in ``text`` that the question doesn't already hold.
+
+    A number must be of the unit asked for: a share for "what share", an amount for
+    "how much revenue", a plain count for "how many" (not the percentage beside it).
+    """
     if not q.typed:
         return []
     asked = fold(q.text)
-    return [v for v in spans.find(text, q.kind) if fold(v.text) not in asked and fold(v.normalized) not in asked]
+    return [v for v in spans.find(text, q.kind)
+            if fold(v.text) not in asked and fold(v.normalized) not in asked and _fits(q, v)]
+
+
+def _unit(span: spans.Span) -> str:
+    value = span.normalized
+    if span.kind == "duration":
+        return "time"
+    if value.endswith(("%", "percentage points")) or re.fullmatch(r"\d+/\d+", value):
+        return "percent"  # a share: "16%", "1/3", "die Hälfte"
+    if value.startswith(("$", "€")):
+        return "money"
+    return "multiplier" if value.endswith("×") else "count"
+
+
+def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
+    if q.kind != "number":
+        return True
+    return _unit(span) in q.units if q.units else _unit(span) == "count"
 
 
 def _mentions(folded: str, constraint: str) -> bool:

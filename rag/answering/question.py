@@ -196,6 +196,8 @@ def analyze(question: str) -> QuestionAnalysis:
 
 
 def _units(lowered: str) -> tuple[str, ...]:
+    # "searches per day", "pro Jahr": a rate, not a time asked for
+    lowered = re.sub(rf"\b(per|pro|je|each|every|a|jede[nmrs]?)\s+({_UNITS['time']})\b", " ", lowered)
     return tuple(u for u, pattern in _UNITS.items() if re.search(rf"(?<!\w)({pattern})", lowered))
 
 

@@ -191,9 +191,10 @@ def _held_out(engine):
 
 def test_quality_on_the_held_out_test_split_does_not_slip(engine):
     """Questions nothing was fitted on (eval/qa_test.jsonl): today's level, as a regression guard
-    (measured: answers right 0.76, near-misses declined 0 of 17, no answerable one declined)."""
-    summary, _, false_declines = _held_out(engine)
+    (measured: answers right 0.78, near-misses declined 5 of 17, no answerable one declined)."""
+    summary, declined, false_declines = _held_out(engine)
     assert summary["answer_accuracy"] >= 0.7, summary
+    assert declined >= 0.25, summary
     assert summary["hit@5"] >= 0.8, summary
     assert false_declines <= 0.05, summary
     assert summary["citations_valid"] == 1.0, summary

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from rag.answering.fit_judge import Example, fit
-from rag.answering.judge import ANSWERABILITY, RANKING, WEIGHTS_PATH, Weights, default_weights, judge
+from rag.answering.judge import ANSWERABILITY, RANKING, WEIGHTS_PATH, Weights, default_weights, judge, typed_values
+from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.types import Passage
 
@@ -117,3 +118,20 @@ def test_a_follow_up_sees_what_the_previous_answer_quoted_and_what_comes_after()
     judged = judge("Und was noch?", hits, previous=previous)
     after = next(j for j in judged if j.sentence.text == AI)
     assert after.features["follows_quote"] == 1.0 and "comes right after the previous answer's quote" in after.reasons
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "values"),
+    [
+        # a number must be of the unit asked for
+        ("How much does Google charge for Veo 3?", "In Studien bevorzugten 59% der Befragten Veo 3.", []),
+        ("How many episodes does the season have?", "Die Serie erreichte 96% auf Rotten Tomatoes.", []),
+        ("Wie viel Geld hat Netflix gespart?", "KI soll Filme „zehn Prozent besser“ machen.", []),
+        ("What share of the hours was not in English?", "95 Mrd Std in H1 2025; 1⁄3 davon nicht englisch.", ["1⁄3"]),
+        # "per day" is a rate: the count is asked for, not a time
+        ("How many searches per day feed the system?", "| 3 Millionen tägliche Suchanfragen |", ["3 Millionen"]),
+        ("For how many days did SAG-AFTRA strike?", "SAG-AFTRA führte einen 118-tägigen Streik.", ["118-tägigen"]),
+    ],
+)
+def test_typed_values_fit_the_asked_unit(question: str, text: str, values: list[str]) -> None:
+    assert [v.text for v in typed_values(analyze(question), text)] == values
