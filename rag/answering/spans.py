@@ -58,6 +58,11 @@ _ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|un
                        r"|google|openai|deepmind)\b)|\b[A-Z]{2,}\b|[a-z][A-Z]")
 
 
+_COMMON_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ionen", "ismus", "ität", "ten",
+                        "nisse", "ierung")
+_PLACE_WORDS = frozenset("in im aus nach über of from at ins".split())
+
+
 @dataclass(frozen=True)
 class Span:
     kind: str
@@ -188,8 +193,13 @@ def _names(text: str, kind: str) -> list[Span]:
                     break
                 tail.insert(0, w)
             tail = tail[-3:]
-            if len(tail) < 2:
-                continue
+            while tail and len(tail[0]) <= 2:
+                tail = tail[1:]  # "ihren Ex Ben Affleck"
+            if len(tail) < 2 or any(fold(w).endswith(_COMMON_NOUN_ENDINGS) for w in tail):
+                continue  # "Befragten Veo", "Algorithmen Handlungsvariationen"
+            before = text[:start].split()[-1:]
+            if before and fold(before[0]) in _PLACE_WORDS and len(tail) == len(words):
+                continue  # "in Buenos Aires", "University of Southern California": a place
             offset = name.rindex(tail[0], 0, len(name) - len(tail[-1]) + 1) if len(tail) > 1 else name.rindex(tail[0])
             end = start + len(name)
             start += offset
