@@ -41,7 +41,8 @@ RANKING = (
     "asked_similarity_gap", "asked_lexical",
 )
 TURN_FEATURES = ("quoted_before", "follows_quote", "asked_similarity_gap", "asked_lexical")
-"""Rare (follow-ups only), so fitted on their own scale: standardising would let them run away."""
+"""Zero outside follow-ups, so not standardised over all candidates (that lets them run away):
+the two flags keep their raw scale, the own-word scores are scaled over the follow-ups alone."""
 ANSWERABILITY = (
     "best_retrieval_score", "ranking_score", "margin", "typed_missing", "constraints_in_sentence",
     "constraints_in_passage", "names_in_passage",
