@@ -47,7 +47,8 @@ from rag.answering.followup_words import (
     WH_AMOUNT,
     WORD,
 )
-from rag.answering.question import language
+from rag.answering import spans
+from rag.answering.question import analyze, language
 from rag.text import STOPWORDS, fold
 
 History = Sequence[dict[str, str]]
@@ -64,8 +65,9 @@ def resolve(question: str, history: History) -> str:
 
     Args:
         question: The latest user message.
-        history: Earlier turns, oldest first, as ``[{"role": "user" | "assistant", "content": ...}]``;
-            only the user turns are used.
+        history: Earlier turns, oldest first, as ``[{"role": "user" | "assistant", "content": ...}]``.
+            The user turns are read, and after a "who" question the person the bot's
+            answer named ("Und welche Position hat er?" after "Wer verkündet …?").
 
     Returns:
         A standalone question built from the previous user turn when ``question``
@@ -80,7 +82,15 @@ def resolve(question: str, history: History) -> str:
     previous = _previous_question(history)
     if not text or not previous:
         return text
-    return _resolve(text, previous)
+    return _resolve(text, previous, _person_answered(previous, previous_answer(history)))
+
+
+def _person_answered(question: str, answer: str | None) -> str | None:
+    """The person the bot's answer to a "who" question named first."""
+    if not answer or analyze(question).kind != "person":
+        return None
+    found = spans.find(answer, "person")
+    return found[0].normalized if found else None
 
 
 def clarification(question: str) -> str | None:
@@ -141,7 +151,7 @@ def _previous_question(history: History) -> str | None:
     return standalone
 
 
-def _resolve(text: str, previous: str) -> str:
+def _resolve(text: str, previous: str, answered: str | None = None) -> str:
     if fold(text) == fold(previous):
         return text
     q, p = read(text), read(previous)
@@ -166,7 +176,7 @@ def _resolve(text: str, previous: str) -> str:
             return about_instead(core, q, p) if lead else text
         return with_aspect(rc, p, q.lang)  # "And its profit?", "Und die Kosten?"
     if refs:
-        return with_topic(core, refs, q, p)
+        return with_topic(core, refs, q, p, answered)
     if is_fragment(rc):
         return with_aspect(rc, p, q.lang)  # "Und wann?", "Over what period?", "How much cheaper?"
     if lead and (not new_names or len(new_names) < len(q.names)):

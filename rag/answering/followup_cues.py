@@ -165,11 +165,13 @@ def references(q: Reading, previous: str = "") -> list[tuple[int, str, str]]:
         if w[:1].isupper() and i > 0 and lw in ("sie", "ihr", "ihre", "ihren", "ihrem", "ihrer", "ihnen"):
             continue  # the polite "Sie"
         earlier = " ".join(words[:i])
-        if fold(w) not in DA_WORDS and any(n in earlier for n in q.names):
+        # "… is it?", "… war es?": the subject, asked about last, is what was spoken of before
+        closing = i == len(words) - 1 and i > 0 and words[i - 1].lower() in AUX
+        if fold(w) not in DA_WORDS and not closing and any(n in earlier for n in q.names):
             continue
         if q.lang == "de" and possessive(w) and any(n in earlier for n in q.all_names):
             continue
-        back = kind == "person" or (kind == "plural" and not possessive(w)) or fold(w) in DA_WORDS
+        back = kind == "person" or (kind == "plural" and not possessive(w)) or fold(w) in DA_WORDS or closing
         if new_names and not back:
             continue
         out.append((i, w, kind))

@@ -230,11 +230,15 @@ def about_instead(x: str, q: Reading, p: Reading) -> str:
     return f"{re.sub(r'[?!.]+$', '', p.text)} ({x})?"
 
 
-def with_topic(core: str, refs: list[tuple[int, str, str]], q: Reading, p: Reading) -> str:
+def with_topic(
+    core: str, refs: list[tuple[int, str, str]], q: Reading, p: Reading, answered: str | None = None
+) -> str:
     """A follow-up with words of its own ("And when was it published?").
 
     A pronoun that stands for a person (or for names joined by "and") is
     replaced by them; otherwise the previous subject is added in brackets.
+    ``answered``: the person the answer to a previous "who" question named; "he"
+    or "she" stands for them when that question names no person itself.
     """
     prev = _parts(p.text)
     words = [t for t in q.tokens if re.match(r"\w", t)]
@@ -242,6 +246,8 @@ def with_topic(core: str, refs: list[tuple[int, str, str]], q: Reading, p: Readi
     text = core
     replaced: str | bool = False
     entity_for = _entities(p)
+    if answered and not _people(p):
+        entity_for["person"] = answered  # "Who wrote the article?" asked for the person answered
     unresolved = []
     for i, w, kind in sorted(refs, key=lambda r: r[0]):
         if kind == "any":
@@ -276,16 +282,20 @@ def with_topic(core: str, refs: list[tuple[int, str, str]], q: Reading, p: Readi
     return f"{text[:-1]} ({topic})?"
 
 
-def _entities(p: Reading) -> dict[str, str]:
-    """What a pronoun can stand for in the previous question: a person's name, names joined by "and"."""
-    out: dict[str, str] = {}
-    prev_parts = _parts(p.text)
-    # "Ted Sarandos", "Héctor Germán Oesterheld": two or more plain capitalised words.
-    people = [
+def _people(p: Reading) -> list[str]:
+    """"Ted Sarandos", "Héctor Germán Oesterheld": two or more plain capitalised words."""
+    return [
         n for n in p.names
         if re.fullmatch(r"[A-ZÄÖÜ][\w’'-]+(?:\s+[A-ZÄÖÜ][\w’'-]+)+", n)
         and not any(re.search(r".[A-Z]", w) for w in n.split())
     ]
+
+
+def _entities(p: Reading) -> dict[str, str]:
+    """What a pronoun can stand for in the previous question: a person's name, names joined by "and"."""
+    out: dict[str, str] = {}
+    prev_parts = _parts(p.text)
+    people = _people(p)
     singles = [n for n in p.names if n not in people]
     if len(people) == 1:
         out["person"] = people[0]

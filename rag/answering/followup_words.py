@@ -15,6 +15,7 @@ WORD = re.compile(r"[\w’'-]+|[^\w\s]", re.UNICODE)
 
 LEAD = re.compile(
     r"^(?:and|und|but|aber|also|auch|or|oder|plus|then|dann|so|sowie|außerdem|ausserdem|besides"
+    r"|especially|particularly|besonders|vor\s+allem"
     r"|und\s+auch|and\s+also)\b[\s,]*",
     re.I,
 )

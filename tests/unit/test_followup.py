@@ -137,6 +137,22 @@ def test_only_user_turns_count_and_the_last_one_leads() -> None:
     assert resolve("Wo arbeitet er?", [{"role": "assistant", "content": "Hallo"}]) == "Wo arbeitet er?"
 
 
+def test_after_a_who_question_he_or_she_is_the_person_answered() -> None:
+    history = [
+        {"role": "user", "content": "Who wrote the TechCrunch article about Netflix?"},
+        {"role": "assistant", "content": "Ivan Mehta — Autor: Ivan Mehta, TechCrunch [1]"},
+    ]
+    assert resolve("When did he publish it?", history).startswith("When did Ivan Mehta publish it")
+    german = [
+        {"role": "user", "content": "Wer hat vor einem kompletten Ersatz menschlicher Künstler gewarnt?"},
+        {"role": "assistant", "content": "Jonathan Taplin — Dagegen warnt Jonathan Taplin vom USC … [1]"},
+    ]
+    assert resolve("Und wo arbeitet er?", german) == "Wo arbeitet Jonathan Taplin?"
+    # not after a question that isn't "who", nor when that question names its person
+    other = [{"role": "user", "content": "What did the blog say?"}, {"role": "assistant", "content": "Ted Sarandos … [1]"}]
+    assert "Ted Sarandos" not in resolve("Where does he work?", other)
+
+
 def test_a_bare_and_or_pronoun_repeats_the_previous_question() -> None:
     assert resolve("Und?", chat("Wer ist Ted Sarandos?")) == "Wer ist Ted Sarandos?"
     assert resolve("And he?", chat("Who is Ted Sarandos?")) == "Who is Ted Sarandos?"
