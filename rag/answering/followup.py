@@ -134,20 +134,24 @@ def clarification(question: str) -> str | None:
 
 
 def _previous_question(history: History) -> str | None:
-    """The last user turn, itself resolved against the turns before it."""
-    users = [
-        " ".join(str(t.get("content") or "").split())
-        for t in history or []
-        if isinstance(t, dict) and t.get("role") == "user" and str(t.get("content") or "").strip()
-    ]
-    users = users[-6:]
-    while users and clarification(users[0]) is not None:
-        users = users[1:]  # "Why?" with nothing before it was asked back, not answered
-    if not users:
+    """The last user turn, itself resolved against the turns before it (and their answers)."""
+    turns: list[list[str]] = []  # [question, the bot's answer to it (or "")]
+    for t in history or []:
+        if not isinstance(t, dict) or not str(t.get("content") or "").strip():
+            continue
+        content = " ".join(str(t.get("content")).split())
+        if t.get("role") == "user":
+            turns.append([content, ""])
+        elif t.get("role") == "assistant" and turns:
+            turns[-1][1] = content
+    turns = turns[-6:]
+    while turns and clarification(turns[0][0]) is not None:
+        turns = turns[1:]  # "Why?" with nothing before it was asked back, not answered
+    if not turns:
         return None
-    standalone = users[0]
-    for turn in users[1:]:
-        standalone = _resolve(turn, standalone)
+    standalone = turns[0][0]
+    for (turn, _), (_, answer) in zip(turns[1:], turns, strict=False):
+        standalone = _resolve(turn, standalone, _person_answered(standalone, answer))
     return standalone
 
 

@@ -20,6 +20,7 @@ from rag.answering.followup_words import (
     DA_WORDS,
     DEMONSTRATIVES,
     DETERMINERS,
+    DUMMY_IT_VERBS,
     EXPLETIVE_ES,
     EXPLETIVE_IT,
     NOUN_SUFFIXES,
@@ -161,6 +162,9 @@ def references(q: Reading, previous: str = "") -> list[tuple[int, str, str]]:
         if lw == "es" and EXPLETIVE_ES.search(q.text):
             continue
         if lw == "it" and EXPLETIVE_IT.search(q.text):
+            continue
+        dummy = lw == "it" and i + 1 < len(words) and words[i + 1].lower() in DUMMY_IT_VERBS
+        if dummy and "to" in (x.lower() for x in words[i + 2 :]):
             continue
         if w[:1].isupper() and i > 0 and lw in ("sie", "ihr", "ihre", "ihren", "ihrem", "ihrer", "ihnen"):
             continue  # the polite "Sie"

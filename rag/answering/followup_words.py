@@ -94,6 +94,8 @@ EXPLETIVE_IT = re.compile(
     r"|\bit\s+(is|was)\s+(true|possible|likely|known|said|reported|expected|clear)\b",
     re.I,
 )
+DUMMY_IT_VERBS = frozenset("cost costs take takes took".split())
+""""How much did it cost to produce the scene?": "it" stands for the "to …" that follows."""
 
 # Nouns that name an aspect ("the time", "den Zeitraum") rather than a subject.
 ASPECTS = frozenset(

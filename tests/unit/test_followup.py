@@ -101,6 +101,7 @@ def test_follow_up_is_made_standalone(previous: str, question: str, expected: st
          "Netflix eine zweite Staffel von „Eternauta“"),
         ("Was versteht man unter „Formulaic Content“?", "Und was könnte das konkret sein?", "„Formulaic Content“"),
         ("Wann verklagten Disney und NBCUniversal Midjourney?", "Warum taten sie das?", "Midjourney"),
+        ("How much faster was the AI scene?", "How long did it take to make it?", "the AI scene"),
         # a name of its own doesn't make it a new question when a pronoun still points back
         ("How many entertainment jobs does CVL Economics expect to be affected?", "How many of them in California?",
          "CVL Economics"),
@@ -148,6 +149,10 @@ def test_after_a_who_question_he_or_she_is_the_person_answered() -> None:
         {"role": "assistant", "content": "Jonathan Taplin — Dagegen warnt Jonathan Taplin vom USC … [1]"},
     ]
     assert resolve("Und wo arbeitet er?", german) == "Wo arbeitet Jonathan Taplin?"
+    # and further on: the earlier follow-up is resolved with the answer before it, too
+    longer = [*german, {"role": "user", "content": "Und wo arbeitet er?"},
+              {"role": "assistant", "content": "Dagegen warnt Jonathan Taplin vom USC Annenberg Innovation Lab [1]"}]
+    assert "Jonathan Taplin" in resolve("Und wann hat er das gesagt?", longer)
     # not after a question that isn't "who", nor when that question names its person
     other = [{"role": "user", "content": "What did the blog say?"}, {"role": "assistant", "content": "Ted Sarandos … [1]"}]
     assert "Ted Sarandos" not in resolve("Where does he work?", other)
@@ -176,6 +181,8 @@ def test_a_bare_and_or_pronoun_repeats_the_previous_question() -> None:
         ("Wer ist Yves Bergquist?", "Wie lange ist es her, dass die Serie in Deutschland die Chartspitze erreichte?"),
         ("Wozu werten die Algorithmen von Netflix das Verhalten aus?", "Welche Farbe hat ein Eisbär unter seinem Fell?"),
         ("Wann wurde das Buch veröffentlicht?", "Wer hat das Buch geschrieben?"),
+        # "it" stands for the "to …" that follows
+        ("Wer verkündet, dass KI Filme besser machen soll?", "How much did it cost to produce the collapse scene?"),
     ],
 )
 def test_a_topic_switch_is_not_merged(previous: str, question: str) -> None:
