@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering.extractive import answer_span
 from rag.answering.fit_judge import Example, fit
 from rag.answering.judge import ANSWERABILITY, RANKING, WEIGHTS_PATH, Weights, default_weights, judge, typed_values
 from rag.answering.question import analyze
@@ -135,3 +136,11 @@ def test_a_follow_up_sees_what_the_previous_answer_quoted_and_what_comes_after()
 )
 def test_typed_values_fit_the_asked_unit(question: str, text: str, values: list[str]) -> None:
     assert [v.text for v in typed_values(analyze(question), text)] == values
+
+
+def test_the_value_shown_is_the_one_next_to_the_questions_words_in_either_spelling() -> None:
+    text = ("CVL Economics schätzt, dass 204.000 Positionen in der Unterhaltungsindustrie betroffen sein werden "
+            "– in Kalifornien allein 62.000 Arbeitsplätze.")
+    hits = hits_for("q", {text: 0.5}, text=text)
+    span = answer_span("How many of the affected jobs are in California?", hits.sentences[0], hits.sentences)
+    assert span is not None and span.normalized == "62,000"
