@@ -291,6 +291,8 @@ def _unit(span: spans.Span) -> str:
         return "percent"  # a share: "16%", "1/3", "die Hälfte"
     if value.startswith(("$", "€")):
         return "money"
+    if re.fullmatch(r"\d{3,4}p|\dK", value):
+        return "resolution"  # "1080p", "4K"
     return "multiplier" if value.endswith("×") else "count"
 
 

@@ -100,6 +100,7 @@ _UNITS = {
     "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor",
+    "resolution": r"resolution|auflösung",
 }
 _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|worse|compared|mehr|weniger|schneller"
                           r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
@@ -121,7 +122,7 @@ class QuestionAnalysis:
         focus: Content words (folded) the answer must be about, in order.
         years, quarters, numbers: Constraints written as digits (``"2025"``, ``"q3"``, ``"59"``).
         names: Capitalised names in the question (``"Sora"``, ``"Ted Sarandos"``).
-        units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``).
+        units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``, ``"resolution"``).
         comparative: The question compares (``faster``, ``mehr als``).
         about: ``"author"``, ``"date"`` or ``"outlet"`` when it asks about an article itself.
     """

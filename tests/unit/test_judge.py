@@ -132,6 +132,11 @@ def test_a_follow_up_sees_what_the_previous_answer_quoted_and_what_comes_after()
         # "per day" is a rate: the count is asked for, not a time
         ("How many searches per day feed the system?", "| 3 Millionen tägliche Suchanfragen |", ["3 Millionen"]),
         ("For how many days did SAG-AFTRA strike?", "SAG-AFTRA führte einen 118-tägigen Streik.", ["118-tägigen"]),
+        # a resolution is a value of its own
+        ("What resolution is Sora limited to?", "Begrenzung auf 1080p-Auflösung mit maximal 20 Sekunden", ["1080p"]),
+        ("In welcher Auflösung erzeugt Veo 2 Videos?", "Veo 2 kann Videos in 4K-Auflösung generieren", ["4K"]),
+        ("How many seconds can a Sora video last?", "Begrenzung auf 1080p-Auflösung mit maximal 20 Sekunden",
+         ["20 Sekunden"]),
     ],
 )
 def test_typed_values_fit_the_asked_unit(question: str, text: str, values: list[str]) -> None:
