@@ -30,8 +30,7 @@ from rag.answering.judge import (
     Model,
     Weights,
     answerability_features,
-    conversation_context,
-    ranking_features,
+    candidate_features,
 )
 from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits
@@ -60,9 +59,7 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
     prepared = []
     for ex in examples:
         q = analyze(ex.question)
-        context = conversation_context(ex.hits.sentences, ex.previous)
-        rows = [ranking_features(q, s, ex.hits.sentences, context.get(id(s), (False, False)))[0]
-                for s in ex.hits.sentences]
+        rows = [f for f, _ in candidate_features(q, ex.hits.sentences, ex.previous)]
         labels = np.asarray([ex.answerable and any(contains(s.text, a) for a in ex.answers if a) for s in ex.hits.sentences], dtype=float)
         prepared.append((ex, q, rows, labels))
 

@@ -167,8 +167,7 @@ def judge(
     if not hits.sentences:
         return []
     q = analyze(question)
-    context = conversation_context(hits.sentences, previous)
-    rows = [ranking_features(q, s, hits.sentences, context.get(id(s), (False, False))) for s in hits.sentences]
+    rows = candidate_features(q, hits.sentences, previous)
     scores = [weights.ranking.score(f) for f, _ in rows]
     order = sorted(range(len(rows)), key=lambda i: scores[i], reverse=True)
     best_retrieval = max(x.score for x in hits.sentences)
@@ -186,17 +185,29 @@ def judge(
     return out
 
 
+def candidate_features(
+    q: QuestionAnalysis, sentences: Sequence[SentenceHit], previous: str | None = None
+) -> list[tuple[dict[str, float], list[str]]]:
+    """The ranking features of every candidate of one question, with the reasons worth telling."""
+    if not sentences:
+        return []
+    context = conversation_context(sentences, previous)
+    best = max(x.similarity for x in sentences)
+    asked = [x.asked_similarity for x in sentences if x.asked_similarity is not None]
+    best_asked = max(asked) if asked else None
+    return [ranking_features(q, s, best, best_asked, context.get(id(s), (False, False))) for s in sentences]
+
+
 def ranking_features(
-    q: QuestionAnalysis, s: SentenceHit, sentences: Sequence[SentenceHit], turn: tuple[bool, bool] = (False, False)
+    q: QuestionAnalysis, s: SentenceHit, best: float, best_asked: float | None, turn: tuple[bool, bool]
 ) -> tuple[dict[str, float], list[str]]:
     """What the ranking model sees of one candidate, and the reasons worth telling.
 
-    ``turn``: whether the previous answer quoted the sentence, and whether the sentence
-    comes right after one it quoted.
+    ``best`` and ``best_asked``: the highest similarity among the candidates, to the question
+    and to a follow-up's own words. ``turn``: whether the previous answer quoted the sentence,
+    and whether the sentence comes right after one it quoted.
     """
     text = s.text.strip()
-    best = max(x.similarity for x in sentences)
-    best_asked = max((x.asked_similarity for x in sentences if x.asked_similarity is not None), default=None)
     reasons = [f"meaning {s.similarity:.2f}, shared words {s.lexical:.2f}"]
     found = typed_values(q, text)
     if q.typed:
@@ -291,8 +302,8 @@ def _unit(span: spans.Span) -> str:
         return "percent"  # a share: "16%", "1/3", "die Hälfte"
     if value.startswith(("$", "€")):
         return "money"
-    if re.fullmatch(r"\d{3,4}p|\dK", value):
-        return "resolution"  # "1080p", "4K"
+    if spans.RESOLUTION.fullmatch(value):
+        return "resolution"
     return "multiplier" if value.endswith("×") else "count"
 
 

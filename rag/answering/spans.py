@@ -52,7 +52,8 @@ _YEAR = re.compile(r"(?<![\w.,/])(?P<y>1[5-9]\d\d|20\d\d)(?![\w.,/])")
 _QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
 _MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
                          r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
-_RESOLUTION = re.compile(r"(?<![\w.,])(\d{3,4}p|[1-9]K)(?![\w])")
+RESOLUTION = re.compile(r"(?<![\w.,])(\d{3,4}p|[1-9]K)(?![\w])")
+"""A video resolution: "1080p", "4K"."""
 _CAPWORD = r"[A-ZÄÖÜÉ][\w’'.&-]*"
 _NAME = re.compile(rf"(?<![\w])({_CAPWORD}(?: (?:von |van |de |del )?{_CAPWORD}){{0,5}})")
 _ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|university|universität|institut|netflix"
@@ -139,8 +140,8 @@ def _numbers(text: str) -> list[Span]:
         out.append(Span(kind, m.start(), m.end(), m.group(0), norm))
         if kind == "duration":
             out.append(Span("number", m.start(), m.end(), m.group(0), norm))
-    for m in _RESOLUTION.finditer(text):
-        out.append(Span("number", m.start(), m.end(), m.group(0), m.group(0).upper() if m.group(0)[-1] in "kK" else m.group(0)))
+    for m in RESOLUTION.finditer(text):
+        out.append(Span("number", m.start(), m.end(), m.group(0), m.group(0)))
     for m in _FRACTION.finditer(text):
         out.append(Span("number", m.start(), m.end(), m.group(0), _FRACTIONS[m.group("frac").lower().rstrip("e")
                                                                               if m.group("frac").lower() not in _FRACTIONS

@@ -162,7 +162,8 @@ class Retriever:
         asked = asked if asked and asked != question else None
         said = f"{question} {asked or ''}"
         unknown = self.lexicon.unknown(sorted(words(said), key=said.lower().find))
-        qvec, word_vectors = self._embed(question, unknown)
+        vectors, word_vectors = self._embed([question, asked] if asked else [question], unknown)
+        qvec = vectors[0]
         t["embed"] = time.perf_counter()
         total = self._bm25_count
         if total == 0:
@@ -171,7 +172,7 @@ class Retriever:
         concepts = self._concepts(question, translations)
         own = None
         if asked:
-            own = (embed_queries(self.embeddings, [asked])[0], self._concepts(asked, translations), terms(asked))
+            own = (vectors[1], self._concepts(asked, translations), list(dict.fromkeys(terms(asked))))
         wide = min(total, max(20, 4 * k))
         dense = self.index.query_chunks(qvec, wide)
         sentence_hits = self.index.query_sentences(qvec, max(1, min(self._sentence_count, max(30, 6 * k))))
@@ -259,22 +260,23 @@ class Retriever:
             out.append(SentenceHit(p, s, e, sim, lexical, answer_score(question, text, sim, lexical), 0, *asked))
         return out
 
-    def _embed(self, question: str, unknown: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The question's vector and its foreign words' vectors, in one model call.
+    def _embed(self, texts: list[str], unknown: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+        """The vectors of ``texts`` (the question, and a follow-up's own words) and of the
+        foreign words, in one model call.
 
         Word vectors are cached: a word embeds the same every time.
         """
-        fresh: dict[str, np.ndarray] = {}
+        fresh: list[np.ndarray] = []
 
         def embed(missing: list[str]) -> dict[str, np.ndarray]:
-            vectors = embed_queries(self.embeddings, [question, *missing])
-            fresh["question"] = vectors[0]
-            return dict(zip(missing, vectors[1:], strict=True))
+            vectors = embed_queries(self.embeddings, [*texts, *missing])
+            fresh.extend(vectors[: len(texts)])
+            return dict(zip(missing, vectors[len(texts) :], strict=True))
 
         found = self._word_vectors.get_many(unknown, embed)
-        qvec = fresh["question"] if fresh else embed_queries(self.embeddings, [question])[0]
-        words_ = np.asarray([found[w] for w in unknown]) if unknown else np.zeros((0, qvec.shape[0]))
-        return qvec, words_
+        vectors = fresh or list(embed_queries(self.embeddings, texts))
+        words_ = np.asarray([found[w] for w in unknown]) if unknown else np.zeros((0, vectors[0].shape[0]))
+        return vectors, words_
 
     def _chunks(self, ids: list[str]) -> dict:
         return self._chunk_cache.get_many(ids, self.index.get)
@@ -336,12 +338,12 @@ def _with_score(p: Passage, score: float) -> Passage:
 
 
 def _share_said(concepts: Concepts, own_terms: list[str], present: set[str], folded: str) -> float:
-    """Share of the user's own terms in a sentence: as a term, a translation, or the start
-    of a longer word ("warn" in "warnt", "protest" in "Basisproteste")."""
+    """Share of the user's own terms (one per concept) in a sentence: as a term, a translation,
+    or the start of a longer word ("warn" in "warnt", "protest" in "Basisproteste")."""
     if not concepts:
         return 0.0
     found = 0
-    for concept, term in zip(concepts, dict.fromkeys(own_terms), strict=False):
+    for concept, term in zip(concepts, own_terms, strict=True):
         if any(t in present for t in concept) or (len(term) >= 4 and term[:6] in folded):
             found += 1
     return found / len(concepts)
