@@ -23,7 +23,6 @@ from rag.answering.followup_words import (
     DUMMY_IT_VERBS,
     EXPLETIVE_ES,
     EXPLETIVE_IT,
-    NOUN_SUFFIXES,
     PERSON_PRONOUNS,
     PLURAL_PRONOUNS,
     PREPOSITIONS,
@@ -32,7 +31,7 @@ from rag.answering.followup_words import (
     WH,
     WORD,
 )
-from rag.answering.question import analyze
+from rag.answering.question import analyze, identifies
 from rag.text import STOPWORDS, fold
 
 
@@ -56,7 +55,7 @@ def read(text: str) -> Reading:
     a = analyze(text)
     tokens = tuple(WORD.findall(text))
     all_names = _joined_names(text, [_full_name(text, n) for n in a.names])
-    names = tuple(n for n in all_names if _identifies(text, n, a.lang))
+    names = tuple(n for n in all_names if identifies(text, n, a.lang))
     folded_names = {w for n in names for w in fold(n).replace("-", " ").split()}
     content = tuple(
         w for w in a.focus
@@ -88,29 +87,6 @@ def _joined_names(text: str, names: list[str]) -> tuple[str, ...]:
         else:
             out.append(name)
     return tuple(out)
-
-
-def _identifies(text: str, name: str, lang: str) -> bool:
-    """A name of something (not a German common noun, capitalised as all nouns are)."""
-    if lang != "de":
-        return True
-    if fold(name) in ASPECTS:
-        return False  # "Um wie viel Prozent …": what is asked, not what it is about
-    if " " in name or re.search(r"\d|.[A-ZÄÖÜ]", name) or name.isupper():
-        return True
-    if re.search(rf"[„“\"»«‚‘]\s*{re.escape(name)}", text):
-        return True
-    before = [fold(w.strip("„“\"(")) for w in text[: text.find(name)].split()]
-    j = len(before) - 1
-    while j > 0 and j >= len(before) - 2 and before[j].islower() and not _determiner(before[j]):
-        j -= 1  # adjectives: "der größere Roll-out", "in welcher Stadt"
-    if before and _determiner(before[j]):
-        return False
-    return not fold(name).endswith(NOUN_SUFFIXES)
-
-
-def _determiner(folded: str) -> bool:
-    return folded in DETERMINERS or folded.startswith("welch")
 
 
 def pronoun_kind(word: str, words: Sequence[str], i: int | None = None) -> str | None:

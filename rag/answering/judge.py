@@ -310,7 +310,12 @@ def _unit(span: spans.Span) -> str:
 def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
     if q.kind != "number":
         return True
-    return _unit(span) in q.units if q.units else _unit(span) == "count"
+    asked = set(q.units)
+    if "score" in asked:
+        asked |= {"percent", "count"}  # "96% on Rotten Tomatoes", "8.1 points"
+    if "comparison" in asked:
+        asked |= {"percent", "multiplier"}  # "zehn Prozent besser", "zehnmal schneller"
+    return _unit(span) in asked if asked else _unit(span) == "count"
 
 
 def _mentions(folded: str, constraint: str) -> bool:

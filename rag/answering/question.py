@@ -11,6 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from rag.answering.followup_words import ASPECTS, DETERMINERS, NOUN_SUFFIXES
 from rag.text import STOPWORDS, fold
 
 KINDS = ("person", "organisation", "place", "date", "number", "duration", "reason", "yesno", "list", "description")
@@ -52,7 +53,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|technologien|alternativen|beispiele|bereiche|unternehmen|plattformen|studios|anwendungen"
                  r"|herausforderungen|grenzen|gründe|funktionen)\b|\bnenne\b"),
         ("yesno", r"^(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|ist|sind|war|waren|hat|haben"
-                  r"|hatte|wird|werden|wurde|kann|können|gibt|gab|soll)\b"),
+                  r"|hatte|wird|werden|wurde|kann|können|gibt|gab|soll)\b"
+                  # a German question led by any verb: "Produziert irgendein Studio …?"
+                  r"|^[a-zäöü]+(t|en)\s+(irgend\w*|es|er|sie|man|ein|eine|einen|der|die|das|den|dem|jemand|netflix)\b"),
     )
 )
 
@@ -100,7 +103,9 @@ _UNITS = {
     "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor",
+    "comparison": r"faster|schneller|cheaper|günstiger|billiger|better|besser|worse|schlechter|effizienter|more efficient",
     "resolution": r"resolution|auflösung",
+    "score": r"rating|ratings|score|bewertung|punkte|points",
 }
 _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|worse|compared|mehr|weniger|schneller"
                           r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
@@ -122,7 +127,8 @@ class QuestionAnalysis:
         focus: Content words (folded) the answer must be about, in order.
         years, quarters, numbers: Constraints written as digits (``"2025"``, ``"q3"``, ``"59"``).
         names: Capitalised names in the question (``"Sora"``, ``"Ted Sarandos"``).
-        units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``, ``"resolution"``).
+        units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``,
+            ``"comparison"``, ``"resolution"``, ``"score"``).
         comparative: The question compares (``faster``, ``mehr als``).
         about: ``"author"``, ``"date"`` or ``"outlet"`` when it asks about an article itself.
     """
@@ -176,6 +182,7 @@ def analyze(question: str) -> QuestionAnalysis:
     years = [m.group(1) for m in _YEAR.finditer(text)]
     numbers = [n for n in _NUMBER.findall(text) if n not in years and not re.fullmatch(r"[1-4]", n)]
     names = _names(text)
+    lang = language(text)
     units = _units(lowered)
     cues = _META_CUES if about else frozenset()
     focus = tuple(dict.fromkeys(
@@ -183,7 +190,7 @@ def analyze(question: str) -> QuestionAnalysis:
     ))
     return QuestionAnalysis(
         text=text,
-        lang=language(text),
+        lang=lang,
         kind=kind,
         focus=focus,
         years=tuple(dict.fromkeys(years)),
@@ -227,3 +234,26 @@ def _names(text: str) -> tuple[str, ...]:
         if words and not re.fullmatch(r"[qh][1-4]", words[0], re.I):
             out.append(" ".join(words))
     return tuple(dict.fromkeys(out))
+
+
+def identifies(text: str, name: str, lang: str) -> bool:
+    """A name of something (not a German common noun, capitalised as all nouns are)."""
+    if lang != "de":
+        return True
+    if fold(name) in ASPECTS:
+        return False  # "Um wie viel Prozent …": what is asked, not what it is about
+    if " " in name or re.search(r"\d|.[A-ZÄÖÜ]", name) or name.isupper():
+        return True
+    if re.search(rf"[„“\"»«‚‘]\s*{re.escape(name)}", text):
+        return True
+    before = [fold(w.strip("„“\"(")) for w in text[: text.find(name)].split()]
+    j = len(before) - 1
+    while j > 0 and j >= len(before) - 2 and before[j].islower() and not _determiner(before[j]):
+        j -= 1  # adjectives: "der größere Roll-out", "in welcher Stadt"
+    if before and _determiner(before[j]):
+        return False
+    return not fold(name).endswith(NOUN_SUFFIXES)
+
+
+def _determiner(folded: str) -> bool:
+    return folded in DETERMINERS or folded.startswith("welch")

@@ -48,7 +48,13 @@ NUMBER = re.compile(
 _PREFIX_CUR = re.compile(r"(?P<cur>[$€])\s?(?P<num>\d+(?:[.,]\d+)*)\s?(?P<scale>million|billion|mio|mrd|bn|m)?\b", re.I)
 _FRACTION = re.compile(r"\b(?:ein(?:e[nm]?)?\s|one\s|a\s)?(?P<frac>hälfte|drittel|viertel|halbiert|verdoppelt|doppelt|twice|double)\w*\b", re.I)
 _DECADE = re.compile(r"\b(?:(?:späten|frühen|late|early)\s)?(?P<y>1[5-9]\d0|20[0-2]0)(?:er|s)(?:\s(?:jahren?|jahre))?\b", re.I)
-_YEAR = re.compile(r"(?<![\w.,/])(?P<y>1[5-9]\d\d|20\d\d)(?![\w.,/])")
+_SHORT_DECADE = re.compile(r"\b(?:(?:den|the|späten|frühen|late|early)\s)?(?P<yy>[2-9]0)(?:er\s(?:jahren?|jahre)|[’']?s)\b", re.I)
+_FEW = re.compile(r"\b(?P<q>einen|einem|einer|ein|eine|einigen|einige|mehreren|mehrere|wenigen|wenige|a|one|a few|few|several)"
+                  r"\s(?P<unit>sekunden?|minuten?|stunden?|tagen?|tag|wochen?|monaten?|monat|jahren?|jahr"
+                  r"|seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
+_FEW_WORDS = {"einigen": "a few", "einige": "a few", "wenigen": "a few", "wenige": "a few", "a few": "a few",
+              "few": "a few", "mehreren": "several", "mehrere": "several", "several": "several"}
+_YEAR = re.compile(r"(?<![\w/])(?<!\d[.,])(?P<y>1[5-9]\d\d|20\d\d)(?![\w/]|[.,]\d)")
 _QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
 _MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
                          r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
@@ -140,6 +146,15 @@ def _numbers(text: str) -> list[Span]:
         out.append(Span(kind, m.start(), m.end(), m.group(0), norm))
         if kind == "duration":
             out.append(Span("number", m.start(), m.end(), m.group(0), norm))
+    for m in _FEW.finditer(text):
+        if any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken) or any(
+            x.start <= m.start("unit") < x.end for x in out
+        ):
+            continue
+        unit = _UNIT_TIME.get(m.group("unit").lower(), m.group("unit").lower())
+        amount = _FEW_WORDS.get(m.group("q").lower())
+        norm = f"{amount} {unit if unit.endswith('s') else unit + 's'}" if amount else f"1 {unit.rstrip('s')}"
+        out.append(Span("duration", m.start(), m.end(), m.group(0), norm))
     for m in RESOLUTION.finditer(text):
         out.append(Span("number", m.start(), m.end(), m.group(0), m.group(0)))
     for m in _FRACTION.finditer(text):
@@ -178,6 +193,8 @@ def _dates(text: str) -> list[Span]:
         add(m.start(), m.end(), m.group(0).upper().replace(" ", " "))
     for m in _DECADE.finditer(text):
         add(m.start(), m.end(), f"{m.group('y')}s")
+    for m in _SHORT_DECADE.finditer(text):
+        add(m.start("yy"), m.end(), f"19{m.group('yy')}s")
     for m in _YEAR.finditer(text):
         add(m.start(), m.end(), m.group("y"))
     return sorted(out, key=lambda s: s.start)

@@ -137,6 +137,10 @@ def test_a_follow_up_sees_what_the_previous_answer_quoted_and_what_comes_after()
         ("In welcher Auflösung erzeugt Veo 2 Videos?", "Veo 2 kann Videos in 4K-Auflösung generieren", ["4K"]),
         ("How many seconds can a Sora video last?", "Begrenzung auf 1080p-Auflösung mit maximal 20 Sekunden",
          ["20 Sekunden"]),
+        # "how much better" is a share or a multiple; a rating may be a percentage
+        ("How much better should AI make films?", "KI soll Filme „zehn Prozent besser“ machen.", ["zehn Prozent"]),
+        ("How much faster was the scene made?", "Die Szene wurde zehnmal schneller produziert.", ["zehnmal"]),
+        ("What rating did the series get?", "Die Serie erreichte 96% auf Rotten Tomatoes.", ["96%"]),
     ],
 )
 def test_typed_values_fit_the_asked_unit(question: str, text: str, values: list[str]) -> None:

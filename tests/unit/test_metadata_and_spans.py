@@ -50,6 +50,9 @@ def test_spans_are_normalised_to_read_in_any_language():
     assert norm("der zehnmonatige Streik", "duration") == ["10 months"]
     assert norm("Veröffentlicht am: 18. Juli 2025", "date") == ["2025-07-18"]
     assert norm("aus den späten 1950er Jahren, 1977 verhaftet", "date") == ["1950s", "1977"]
+    assert norm("wie sich ab den 70er Jahren Effekte durchsetzten", "date") == ["1970s"]
+    assert norm("ein zentraler Punkt der Hollywood‑Streiks 2023.", "date") == ["2023"]  # a year ending the sentence
+    assert norm("Bereits einen Tag nach der Premiere, vor einigen Wochen", "duration") == ["1 day", "a few weeks"]
     assert norm("Laut Netflix-Co-CEO Ted Sarandos sei", "person") == ["Ted Sarandos"]
     assert norm("Sein Schöpfer Héctor Germán Oesterheld, der", "person") == ["Héctor Germán Oesterheld"]
     assert norm("über die Schauspielerin und ihren Ex Ben Affleck", "person") == ["Ben Affleck"]
@@ -78,6 +81,7 @@ def test_question_analysis_in_english_and_german():
     assert analyze("Who is the CFO of Netflix?").kind == "person"
     assert analyze("Welche Berufe sind besonders gefährdet?").kind == "list"
     assert analyze("Is Sora limited to 1080p?").kind == "yesno"
+    assert analyze("Produziert irgendein Hollywood-Studio schneller als Netflix?").kind == "yesno"
     assert analyze("When AI suggests plot variations, do writers still do the creative work?").kind == "yesno"
     assert analyze("Wenn die KI Drehbücher schreibt, sind Autoren dann überflüssig?").kind == "yesno"
     assert analyze("When the series launched, how many people watched it?").kind == "number"
