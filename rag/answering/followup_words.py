@@ -53,7 +53,7 @@ PREPOSITIONS = frozenset(
     for w in """
     in on at by for from of over under after before since until during within about according to with
     in im am an auf aus bei für über unter nach vor seit bis während innerhalb um von vom zu zum zur mit laut
-    gegen
+    gegen zwischen ohne durch trotz wegen beim between without through
     """.split()
 )
 DETERMINERS = frozenset(

@@ -313,6 +313,8 @@ def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
     asked = set(q.units)
     if "score" in asked:
         asked |= {"percent", "count"}  # "96% on Rotten Tomatoes", "8.1 points"
+    if "money" in asked and re.fullmatch(r"\d+/\d+", span.normalized):
+        return True  # "die Kosten halbiert": a share of an amount
     if "comparison" in asked:
         asked |= {"percent", "multiplier"}  # "zehn Prozent besser", "zehnmal schneller"
     return _unit(span) in asked if asked else _unit(span) == "count"

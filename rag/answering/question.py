@@ -100,7 +100,7 @@ _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _NAME = re.compile(r"(?<![\w])([A-ZÄÖÜ][\w’'-]*[A-Z][\w’'-]*|[A-ZÄÖÜ]{2,}\w*|[A-ZÄÖÜ][a-zäöüßé’'-]+(?:\s+[A-ZÄÖÜ][a-zäöüßé’'-]+)*)")
 _UNITS = {
     "percent": r"percent|percentage|prozent|%|anteil|share",
-    "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge",
+    "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge|betrag",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor",
     "comparison": r"faster|schneller|cheaper|günstiger|billiger|better|besser|worse|schlechter|effizienter|more efficient",
@@ -109,6 +109,8 @@ _UNITS = {
 }
 _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|worse|compared|mehr|weniger|schneller"
                           r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
+_COMPARE = re.compile(r"\b(compare[sd]?|comparison|vergleich\w*)\b")
+"""How one thing compares with another: a description, not one number."""
 _META = (
     ("author", re.compile(r"\b(who (wrote|authored|is the author)|author|written by|autor|autorin|verfasst|wer hat .{0,40}geschrieben|wer schrieb)\b", re.I)),
     ("outlet", re.compile(r"\b(outlet|publication(?! date)|which (site|website|newspaper|magazine|medium)|welche[sm]? (medium|zeitung|magazin|website)|quelle des artikels|original source|originalquelle)\b", re.I)),
@@ -170,7 +172,7 @@ def analyze(question: str) -> QuestionAnalysis:
         kind = "date"
     elif about == "outlet" and kind in ("description", "person"):
         kind = "organisation"
-    if kind == "description" and {"percent", "money", "multiplier"} & set(_units(lowered)):
+    if kind == "description" and {"percent", "money", "multiplier"} & set(_units(lowered)) and not _COMPARE.search(lowered):
         kind = "number"
     quarters = []
     for m in _QUARTER.finditer(text):

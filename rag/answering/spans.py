@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.metadata import DATE, MONTHS, iso_date
+from rag.answering.followup_words import PREPOSITIONS
 from rag.text import STOPWORDS, fold
 
 _NUM_WORDS = {
@@ -66,9 +67,14 @@ _ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|un
                        r"|google|openai|deepmind)\b)|\b[A-Z]{2,}\b|[a-z][A-Z]")
 
 
+_GENERIC_ACRONYMS = frozenset("KI AI GENAI VFX CGI CEO CFO CTO COO USD EUR TV YOY HD UHD PRO FAQ".split())
+"""Capitals that name no organisation."""
 _COMMON_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ionen", "ismus", "ität", "ten",
                         "nisse", "ierung")
 _PLACE_WORDS = frozenset("in im aus nach über of from at ins".split())
+_SPEECH = frozenset(fold(w) for w in """betonte betont sagte sagt erklärte erklärt meinte meint so laut verriet verrät
+    warnte warnt schrieb said says told stressed explained added wrote warned""".split())
+"""Words after which a lone surname is the speaker: "…, betonte Sarandos"."""
 
 
 @dataclass(frozen=True)
@@ -210,13 +216,16 @@ def _names(text: str, kind: str) -> list[Span]:
             words = name.split()
             tail: list[str] = []
             for w in reversed(words):
-                if "-" in w or _ORG_HINT.search(w) or fold(w) in STOPWORDS or any(c.isdigit() for c in w):
+                if "-" in w or _ORG_HINT.search(w) or fold(w) in STOPWORDS | PREPOSITIONS or any(c.isdigit() for c in w):
                     break
                 tail.insert(0, w)
             tail = tail[-3:]
             while tail and len(tail[0]) <= 2:
                 tail = tail[1:]  # "ihren Ex Ben Affleck"
-            if len(tail) < 2 or any(fold(w).endswith(_COMMON_NOUN_ENDINGS) for w in tail):
+            said_by = len(tail) == 1 == len(words) and fold(" ".join(text[:start].split()[-1:])) in _SPEECH
+            if len(tail) > 1 and fold(tail[0]) in _SPEECH:
+                tail, said_by = tail[1:], True  # "Laut Sarandos"
+            if (len(tail) < 2 and not said_by) or any(fold(w).endswith(_COMMON_NOUN_ENDINGS) for w in tail):
                 continue  # "Befragten Veo", "Algorithmen Handlungsvariationen"
             before = text[:start].split()[-1:]
             if before and fold(before[0]) in _PLACE_WORDS and len(tail) == len(words):
@@ -229,7 +238,9 @@ def _names(text: str, kind: str) -> list[Span]:
         at_start = start == 0 or text[:start].rstrip()[-1:] in ".!?:\n\"„“"
         if at_start and len(name.split()) == 1:
             continue
-        if kind == "organisation" and not _ORG_HINT.search(name):
-            continue
+        if kind == "organisation" and not _ORG_HINT.search(
+            " ".join(w for w in name.split() if w.upper().strip(".:,;") not in _GENERIC_ACRONYMS)
+        ):
+            continue  # "KI", "VFX", "CEO Ted": no organisation
         out.append(Span(kind, start, start + len(name), name, name))
     return out

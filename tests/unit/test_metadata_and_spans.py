@@ -56,6 +56,10 @@ def test_spans_are_normalised_to_read_in_any_language():
     assert norm("Laut Netflix-Co-CEO Ted Sarandos sei", "person") == ["Ted Sarandos"]
     assert norm("Sein Schöpfer Héctor Germán Oesterheld, der", "person") == ["Héctor Germán Oesterheld"]
     assert norm("über die Schauspielerin und ihren Ex Ben Affleck", "person") == ["Ben Affleck"]
+    assert norm("„Das sind echte Menschen“, betonte Sarandos.", "person") == ["Sarandos"]  # the speaker
+    assert norm("Laut Sarandos ist das so.", "person") == ["Sarandos"]
+    assert norm("Beim Earnings Call erklärte Co‑CEO Ted Sarandos:", "organisation") == []
+    assert norm("Autor: Ivan Mehta, TechCrunch", "organisation") == ["TechCrunch"]
 
 
 @pytest.mark.parametrize(
@@ -65,6 +69,7 @@ def test_spans_are_normalised_to_read_in_any_language():
         "vom Entertainment Technology Center der University of Southern California",
         "In Nutzerstudien bevorzugten 59% der Befragten Veo 3",  # German nouns, capitalised
         "während Algorithmen Handlungsvariationen vorschlagen",
+        "Zwischen Effizienz und Branchenbedenken",  # a heading led by a preposition
     ],
 )
 def test_capitalised_words_that_are_no_person(text: str) -> None:
