@@ -222,9 +222,10 @@ def _names(text: str, kind: str) -> list[Span]:
             tail = tail[-3:]
             while tail and len(tail[0]) <= 2:
                 tail = tail[1:]  # "ihren Ex Ben Affleck"
-            said_by = len(tail) == 1 == len(words) and fold(" ".join(text[:start].split()[-1:])) in _SPEECH
             if len(tail) > 1 and fold(tail[0]) in _SPEECH:
-                tail, said_by = tail[1:], True  # "Laut Sarandos"
+                tail = tail[1:]  # "Laut Sarandos" at a sentence's start
+            lead = words[-len(tail) - 1] if 0 < len(tail) < len(words) else " ".join(text[:start].split()[-1:])
+            said_by = len(tail) == 1 and fold(lead) in _SPEECH
             if (len(tail) < 2 and not said_by) or any(fold(w).endswith(_COMMON_NOUN_ENDINGS) for w in tail):
                 continue  # "Befragten Veo", "Algorithmen Handlungsvariationen"
             before = text[:start].split()[-1:]
