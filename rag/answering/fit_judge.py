@@ -137,8 +137,19 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _conditional_logit(groups: list[tuple[np.ndarray, np.ndarray]], l2: float = L2) -> np.ndarray:
-    """Weights maximising the softmax likelihood of each group's target distribution."""
+    """Weights maximising the softmax likelihood of each group's target distribution
+    (penalised; Newton steps, halved until the penalised loss falls)."""
+
+    def loss(w: np.ndarray) -> float:
+        total = 0.5 * l2 * float(w @ w)
+        for z, target in groups:
+            s = z @ w
+            top = s.max()
+            total -= float(target @ (s - top - np.log(np.exp(s - top).sum())))
+        return total
+
     w = np.zeros(groups[0][0].shape[1])
+    current = loss(w)
     for _ in range(100):
         grad = l2 * w
         hess = l2 * np.eye(len(w))
@@ -149,7 +160,12 @@ def _conditional_logit(groups: list[tuple[np.ndarray, np.ndarray]], l2: float = 
             grad -= z.T @ (target - p)
             hess += z.T @ (z * p[:, None]) - np.outer(z.T @ p, z.T @ p)
         step = np.linalg.solve(hess, grad)
-        w -= step
+        for _ in range(30):
+            trial = loss(w - step)
+            if trial <= current:
+                break
+            step = step / 2
+        w, current = w - step, min(current, trial)
         if np.abs(step).max() < 1e-8:
             break
     return w
