@@ -38,6 +38,7 @@ from rag.text import contains
 
 L2 = 1.0
 MAX_DECLINED = 0.02  # of the answerable training questions (the trade-off: docs/answer-quality.md)
+SCOPE_MAX_DECLINED = 0.01  # of them, below the scope cut
 SPREAD_SCALED = ("asked_similarity_gap", "asked_lexical")
 MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
@@ -89,8 +90,10 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
         best_right.append((ex, scores, labels))
     xa = np.asarray(x_ans)
     ya = np.asarray(y_ans)
-    scope = _fewest_errors(xa[:, ANSWERABILITY.index("best_retrieval_score")], ya)
-    inside = xa[:, ANSWERABILITY.index("best_retrieval_score")] >= scope
+    best_score = xa[:, ANSWERABILITY.index("best_retrieval_score")]
+    # The scope cut declines what the articles never mention; it may cost few answerable questions.
+    scope = min(_fewest_errors(best_score, ya), float(np.quantile(best_score[ya == 1], SCOPE_MAX_DECLINED)))
+    inside = best_score >= scope
     xa, ya = xa[inside], ya[inside]
     a_mean, a_scale = _standardise(xa)
     coef, intercept = _logistic((xa - a_mean) / a_scale, ya)
