@@ -41,6 +41,9 @@ MAX_DECLINED = 0.02  # of the answerable training questions (the trade-off: docs
 SCOPE_MAX_DECLINED = 0.01  # of them, below the scope cut
 SPREAD_SCALED = ("asked_similarity_gap", "asked_lexical")
 MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+WRONG_QUOTE = 1.0
+"""What a quote without the answer costs against 2 for an answer found: a second quote is
+worth showing when it holds the answer at least a third of the times it is added."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,11 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
     ya = np.asarray(y_ans)
     best_score = xa[:, ANSWERABILITY.index("best_retrieval_score")]
     # The scope cut declines what the articles never mention; it may cost few answerable questions.
-    scope = min(_fewest_errors(best_score, ya), float(np.quantile(best_score[ya == 1], SCOPE_MAX_DECLINED)))
-    inside = best_score >= scope
+    # A follow-up is about what the conversation was about: the cut is fitted on, and applies to, the others.
+    alone = np.asarray([not ex.asked for ex, _, rows, _ in prepared if rows])
+    first, yf = best_score[alone], ya[alone]
+    scope = min(_fewest_errors(first, yf), float(np.quantile(first[yf == 1], SCOPE_MAX_DECLINED)))
+    inside = (best_score >= scope) | ~alone
     xa, ya = xa[inside], ya[inside]
     a_mean, a_scale = _standardise(xa)
     coef, intercept = _logistic((xa - a_mean) / a_scale, ya)
@@ -128,7 +134,7 @@ def _right_with_margin(rows, margin: float) -> int:
         order = np.argsort(scores)[::-1]
         chosen = [int(order[0])] + [int(i) for i in order[1:2] if scores[order[0]] - scores[i] <= margin]
         hit = any(labels[i] for i in chosen)
-        total += 2 * hit - sum(1 for i in chosen if not labels[i]) * 0.5
+        total += 2 * hit - sum(1 for i in chosen if not labels[i]) * WRONG_QUOTE
     return total
 
 

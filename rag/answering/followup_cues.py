@@ -23,6 +23,7 @@ from rag.answering.followup_words import (
     DUMMY_IT_VERBS,
     EXPLETIVE_ES,
     EXPLETIVE_IT,
+    LEAD,
     PERSON_PRONOUNS,
     PLURAL_PRONOUNS,
     PREPOSITIONS,
@@ -151,7 +152,9 @@ def references(q: Reading, previous: str = "") -> list[tuple[int, str, str]]:
             continue
         if q.lang == "de" and possessive(w) and any(n in earlier for n in q.all_names):
             continue
-        back = kind == "person" or (kind == "plural" and not possessive(w)) or fold(w) in DA_WORDS or closing
+        # a "da"-word with two new names and no "and" ("Ist das Thema X laut Y damit erledigt?") says "thereby"
+        da = fold(w) in DA_WORDS and (len(new_names) < 2 or bool(LEAD.match(q.text)))
+        back = kind == "person" or (kind == "plural" and not possessive(w)) or da or closing
         if new_names and not back:
             continue
         out.append((i, w, kind))

@@ -249,18 +249,22 @@ def with_topic(
     if answered and not _people(p):
         entity_for["person"] = answered  # "Who wrote the article?" asked for the person answered
     unresolved = []
+    replaced_asked = False
     for i, w, kind in sorted(refs, key=lambda r: r[0]):
         if kind == "any":
             entity = entity_for.get("plural") or entity_for.get("person")
         elif kind == "thing":
             # "its revenue" is Netflix's; "it" may be the revenue itself, so it keeps the topic instead.
             entity = entity_for.get("thing") if fold(w) in ("its", "dessen") else None
+            if fold(w) in ("these", "those", "diese"):
+                entity = entity_for.get("plural")
         else:
             entity = entity_for.get(kind)
         if entity and not replaced and i >= lead_words and fold(entity) not in fold(core):
             new = _substitute(text, w, entity, q.lang, p.text)
             if new != text:
                 text, replaced = new, kind
+                replaced_asked = entity == entity_for.get("asked")  # the rest of that question is context
                 continue
         if replaced and (kind == replaced or (kind == "any" and replaced == "person")):
             continue  # "his daughters ... his arrest": the same person again
@@ -271,7 +275,7 @@ def with_topic(
     missing_time = []
     if not (q.years or q.quarters):
         missing_time = [y for y in (*p.years, *p.quarters) if y not in fold(text)]
-    if replaced and not unresolved:
+    if replaced and not unresolved and not replaced_asked:
         times = _time_phrases(p.text) if missing_time else []
         return f"{text[:-1]} ({', '.join(times)})?" if times else text
     topic = _topic(prev, p)
@@ -301,9 +305,12 @@ def _entities(p: Reading) -> dict[str, str]:
         out["person"] = people[0]
     elif not people and len(p.names) == 1 and not p.names[0].isupper():
         out["person"] = p.names[0]
+    asked = _asked_plural(prev_parts, p.lang)
+    if asked:
+        out["plural"] = out["asked"] = asked  # "Which alternatives to Veo and Sora …?" -> "And are they …?"
     for a, b in zip(p.all_names, p.all_names[1:]):
         joined = re.search(rf"{re.escape(a)}\s+(?:and|und|&)\s+{re.escape(b)}", p.text)
-        if joined:
+        if joined and "plural" not in out:
             out["plural"] = joined.group(0)
             break
     # "its revenue" after "What was Netflix's revenue?" (not after "Which company ...?": that one is the answer).
@@ -312,6 +319,26 @@ def _entities(p: Reading) -> dict[str, str]:
     if len(singles) == 1 and not asked_entity:
         out["thing"] = singles[0]
     return out
+
+
+def _asked_plural(prev: _Parts, lang: str) -> str | None:
+    """The things a "which …" question asked for, when they are many: "the alternatives to Veo and Sora"."""
+    if not prev.head or not prev.asked or fold(prev.head[0]) not in ("which", "what") and not fold(prev.head[0]).startswith("welch"):
+        return None
+    noun = fold(prev.asked[-1] if lang != "de" else prev.asked[0])
+    if lang == "de":
+        if not fold(prev.head[0]).startswith("welch") or not noun.endswith(("en", "e", "er", "s", "n")):
+            return None
+        return "die " + " ".join(prev.asked)
+    if not re.fullmatch(r"[a-z]+[^s]s", noun):
+        return None
+    tail = []
+    if prev.verb is None:
+        for w in prev.rest:
+            if w.lower() in AUX or len(tail) == 6:
+                break
+            tail.append(w)
+    return "the " + " ".join([*prev.asked, *tail])
 
 
 def _substitute(text: str, word: str, entity: str, lang: str, prev_text: str = "") -> str:

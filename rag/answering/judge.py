@@ -171,7 +171,8 @@ def judge(
     scores = [weights.ranking.score(f) for f, _ in rows]
     order = sorted(range(len(rows)), key=lambda i: scores[i], reverse=True)
     best_retrieval = max(x.score for x in hits.sentences)
-    in_scope = best_retrieval >= weights.scope
+    # A follow-up (searched with the user's own words too) is about what the conversation was about.
+    in_scope = best_retrieval >= weights.scope or any(x.asked_similarity is not None for x in hits.sentences)
     out = []
     for pos, i in enumerate(order):
         f, reasons = rows[i]

@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from rag.answering.followup_words import ASPECTS, DETERMINERS, NOUN_SUFFIXES
+from rag.answering.followup_words import ASPECTS, DETERMINERS, NOUN_SUFFIXES, PREPOSITIONS
 from rag.text import STOPWORDS, fold
 
 KINDS = ("person", "organisation", "place", "date", "number", "duration", "reason", "yesno", "list", "description")
@@ -252,8 +252,8 @@ def identifies(text: str, name: str, lang: str) -> bool:
     j = len(before) - 1
     while j > 0 and j >= len(before) - 2 and before[j].islower() and not _determiner(before[j]):
         j -= 1  # adjectives: "der größere Roll-out", "in welcher Stadt"
-    if before and _determiner(before[j]):
-        return False
+    if before and (_determiner(before[j]) or (j < len(before) - 1 and before[j] in PREPOSITIONS)):
+        return False  # "der größere Roll-out", "mit modernsten Mitteln"
     return not fold(name).endswith(NOUN_SUFFIXES)
 
 
