@@ -1,4 +1,4 @@
-"""Questions about an article itself: who wrote it, when and where it appeared.
+"""Questions about an article itself: its headline, who wrote it, when and where it appeared.
 
 Ingest reads these fields from the file (``ingest.metadata``) and stores them with
 every passage. The answer names the field and quotes the line of the article that
@@ -18,10 +18,12 @@ from rag.text import fold
 from rag.types import Answer, AnswerSpan, Passage
 
 _ARTICLE = re.compile(
-    r"\b(article|articles|artikel\w*|beitrag\w*|bericht\w*|report|post|blog|story|piece|meldung|text)\b", re.I
+    r"\b(article|articles|artikel\w*|beitrag\w*|bericht\w*|report|post|blog|story|piece|meldung|text|summary|recap"
+    r"|zusammenfassung)\b", re.I
 )
 
 NOT_STATED = {
+    "title": {"en": "The article doesn't state a headline.", "de": "Der Artikel nennt keine Überschrift."},
     "author": {"en": "The article “{title}” doesn't name its author.",
                "de": "Der Artikel „{title}“ nennt keinen Autor."},
     "date": {"en": "The article “{title}” doesn't give its publication date.",
@@ -31,11 +33,12 @@ NOT_STATED = {
 }
 
 
-_ASKS = {"author": "person", "date": "date", "outlet": "organisation"}
+_ASKS = {"title": "description", "author": "person", "date": "date", "outlet": "organisation"}
+_SPAN_KIND = {"title": "description", "author": "person", "date": "date", "outlet": "organisation"}
 
 
 def applies(q: QuestionAnalysis, hits: Hits) -> bool:
-    """The question asks for an article's author, date or outlet (not, say, what its
+    """The question asks for an article's headline, author, date or outlet (not, say, what its
     author did), and names an article ("the TechCrunch article"), not a book or a film."""
     if q.about is None or q.kind != _ASKS[q.about] or not hits.passages or hits.article is None:
         return False
@@ -62,20 +65,23 @@ def target(q: QuestionAnalysis, passages: list[Passage]) -> Passage:
 def answer(q: QuestionAnalysis, hits: Hits) -> Answer:
     """Name the field and quote the line that states it, or say the article doesn't."""
     article = target(q, hits.passages)
-    value = {"author": article.author, "date": article.published, "outlet": article.outlet}[q.about]
+    value = {"title": article.title.removesuffix(" …"), "author": article.author, "date": article.published,
+             "outlet": article.outlet}[q.about]
     found = _stating(q.about, value, hits.article(article.file)) if value else None
     if found is None:
         title = article.title or article.file
         return Answer(question=q.text, text=NOT_STATED[q.about][q.lang].format(title=title), abstained=True, sources=[])
     sentence, start, end = found
     citation = cite(1, sentence.passage, sentence.char_start, sentence.char_end, 1.0)
-    normalized = value if q.about != "date" else iso_date(sentence.text[start:end]) or value
-    span = AnswerSpan(sentence.text[start:end], normalized, "person" if q.about == "author" else
-                      "date" if q.about == "date" else "organisation", 1,
+    if q.about == "title":
+        start, end = 0, len(sentence.text)  # the headline line itself
+    normalized = iso_date(sentence.text[start:end]) or value if q.about == "date" else sentence.text[start:end] \
+        if q.about == "title" else value
+    span = AnswerSpan(sentence.text[start:end], normalized, _SPAN_KIND[q.about], 1,
                       sentence.char_start + start, sentence.char_start + end)
     return Answer(
         question=q.text,
-        text=f"{normalized} — {citation.quote} [1]",
+        text=f"{citation.quote} [1]" if q.about == "title" else f"{normalized} — {citation.quote} [1]",
         citations=[citation],
         sources=[sentence.passage, *(p for p in hits.passages if p.id != sentence.passage.id)],
         abstained=False,

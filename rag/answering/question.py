@@ -112,6 +112,7 @@ _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|
 _COMPARE = re.compile(r"\b(compare[sd]?|comparison|vergleich\w*)\b")
 """How one thing compares with another: a description, not one number."""
 _META = (
+    ("title", re.compile(r"\b(headline|title|titel|überschrift|schlagzeile)\b(?! (?:role|rolle|song|track))", re.I)),
     ("author", re.compile(r"\b(who (wrote|authored|is the author)|author|written by|autor|autorin|verfasst|wer hat .{0,40}geschrieben|wer schrieb)\b", re.I)),
     ("outlet", re.compile(r"\b(outlet|publication(?! date)|which (site|website|newspaper|magazine|medium)|welche[sm]? (medium|zeitung|magazin|website)|quelle des artikels|original source|originalquelle)\b", re.I)),
     ("date", re.compile(r"\b(published|publication date|posted|dated|veröffentlicht|erschien(en)?|publiziert|datiert|c[oa]me out|herauskam)\b", re.I)),
@@ -132,7 +133,7 @@ class QuestionAnalysis:
         units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``,
             ``"comparison"``, ``"resolution"``, ``"score"``).
         comparative: The question compares (``faster``, ``mehr als``).
-        about: ``"author"``, ``"date"`` or ``"outlet"`` when it asks about an article itself.
+        about: ``"title"``, ``"author"``, ``"date"`` or ``"outlet"`` when it asks about an article itself.
     """
 
     text: str

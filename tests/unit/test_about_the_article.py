@@ -69,3 +69,12 @@ def test_meta_question_kinds_in_both_languages():
     assert analyze("When did the article come out?").about == "date"
     assert analyze("Which outlet published the piece?").about == "outlet"
     assert analyze("What is the publication date of the piece?").about == "date"
+
+
+def test_the_headline_is_quoted_from_its_line():
+    for question in ("What is the headline of the Examplepost article?", "Wie lautet die Überschrift des Artikels?"):
+        assert analyze(question).about == "title"
+        answer = extractive_answer(question, hits(question, [WITH_BODY, WITHOUT]))
+        assert not answer.abstained and answer.text == "Netflix setzt auf KI [1]"
+        assert answer.citations[0].quote == "Netflix setzt auf KI" and answer.span.normalized == "Netflix setzt auf KI"
+    assert analyze("Who plays the title role?").about is None
