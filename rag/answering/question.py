@@ -112,6 +112,9 @@ _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|
 _COMPARE = re.compile(r"\b(compare[sd]?|comparison|vergleich\w*)\b")
 """How one thing compares with another: a description, not one number."""
 _META = (
+    ("sources", re.compile(r"\b(sources|quellen|quellenangaben?|references|links)\b", re.I)),
+    ("credit", re.compile(r"\b((photo|image|picture|foto|bild)\w*\b.{0,40}\b(credit\w*|zugeschrieben|stammt|von wem|"
+                          r"whose|who took|taken by)|(credit\w*|wem)\b.{0,40}\b(photo|image|picture|foto|bild)\w*)", re.I)),
     ("title", re.compile(r"\b(headline|title|titel|überschrift|schlagzeile)\b(?! (?:role|rolle|song|track))", re.I)),
     ("author", re.compile(r"\b(who (wrote|authored|is the author)|author|written by|autor|autorin|verfasst|wer hat .{0,40}geschrieben|wer schrieb)\b", re.I)),
     ("outlet", re.compile(r"\b(outlet|publication(?! date)|which (site|website|newspaper|magazine|medium)|welche[sm]? (medium|zeitung|magazin|website)|quelle des artikels|original source|originalquelle)\b", re.I)),
@@ -133,7 +136,8 @@ class QuestionAnalysis:
         units: Unit families asked about (``"percent"``, ``"money"``, ``"time"``, ``"multiplier"``,
             ``"comparison"``, ``"resolution"``, ``"score"``).
         comparative: The question compares (``faster``, ``mehr als``).
-        about: ``"title"``, ``"author"``, ``"date"`` or ``"outlet"`` when it asks about an article itself.
+        about: ``"sources"``, ``"credit"`` (of its picture), ``"title"``, ``"author"``, ``"date"`` or
+            ``"outlet"`` when it asks about an article itself.
     """
 
     text: str

@@ -78,3 +78,21 @@ def test_the_headline_is_quoted_from_its_line():
         assert not answer.abstained and answer.text == "Netflix setzt auf KI [1]"
         assert answer.citations[0].quote == "Netflix setzt auf KI" and answer.span.normalized == "Netflix setzt auf KI"
     assert analyze("Who plays the title role?").about is None
+
+
+def test_sources_and_picture_credit_are_quoted_line_by_line():
+    text = "Netflix setzt auf KI. Bild: Netflix\nDie Szene entstand zehnmal schneller.\nit-daily.net – KI bei Netflix\nQuellen:\n- https://example.org/a\n- https://example.org/b\nSchreibe einen Kommentar"
+    p = passage("c:0", "c.txt", text, title="Netflix setzt auf KI")
+    sents = [SentenceHit(p, s, e, 0.0, 0.0, 0.0) for s, e in __import__("rag.sentences", fromlist=["x"]).split_sentences(text)]
+    h = Hits("q", [p], sents, False, 1.0, 0.2, article=lambda f: sents)
+    for question in ("Which sources does the article list?", "Welche Quellen nennt der Artikel?"):
+        answer = extractive_answer(question, h)
+        assert [c.quote for c in answer.citations] == ["it-daily.net – KI bei Netflix", "- https://example.org/a",
+                                                       "- https://example.org/b"], question
+    credit = extractive_answer("Wem wird das Foto zugeschrieben?", h)
+    assert credit.citations[0].quote == "Bild: Netflix" and credit.span.normalized == "Netflix"
+    bare = passage("d:0", "d.txt", "Ein Text ohne Quellen.", title="Ohne")
+    none = Hits("q", [bare], [SentenceHit(bare, 0, 22, 0.0, 0.0, 0.0)], False, 1.0, 0.2,
+                article=lambda f: [SentenceHit(bare, 0, 22, 0.0, 0.0, 0.0)])
+    declined = extractive_answer("Which sources does the article cite?", none)
+    assert declined.abstained and declined.text == "The article “Ohne” lists no sources."
