@@ -59,6 +59,9 @@ _YEAR = re.compile(r"(?<![\w/])(?<!\d[.,])(?P<y>1[5-9]\d\d|20\d\d)(?![\w/]|[.,]\
 _QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
 _MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
                          r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
+_CLOCK = re.compile(r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s?(?:uhr\b|h\b)"
+                    r"|\b(?P<h12>1[0-2]|0?[1-9])(?::(?P<m12>[0-5]\d))?\s?(?P<ap>[ap])\.?m\b", re.I)
+"""A time of day: "um 18 Uhr", "18:30 Uhr", "6 pm"."""
 RESOLUTION = re.compile(r"(?<![\w.,])(\d{3,4}p|[1-9]K)(?![\w])")
 """A video resolution: "1080p", "4K"."""
 _CAPWORD = r"[A-ZÄÖÜÉ][\w’'.&-]*"
@@ -197,6 +200,12 @@ def _dates(text: str) -> list[Span]:
         add(m.start(), m.end(), f"{m.group('y')}-{MONTHS[m.group('m').lower()]:02d}")
     for m in _QUARTER.finditer(text):
         add(m.start(), m.end(), m.group(0).upper().replace(" ", " "))
+    for m in _CLOCK.finditer(text):
+        if m.group("h") is not None:
+            hour, minute = int(m.group("h")), int(m.group("m") or 0)
+        else:
+            hour, minute = int(m.group("h12")) % 12 + (12 if m.group("ap").lower() == "p" else 0), int(m.group("m12") or 0)
+        add(m.start(), m.end(), f"{hour:02d}:{minute:02d}")
     for m in _DECADE.finditer(text):
         add(m.start(), m.end(), f"{m.group('y')}s")
     for m in _SHORT_DECADE.finditer(text):
