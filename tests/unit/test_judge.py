@@ -153,3 +153,16 @@ def test_the_value_shown_is_the_one_next_to_the_questions_words_in_either_spelli
     hits = hits_for("q", {text: 0.5}, text=text)
     span = answer_span("How many of the affected jobs are in California?", hits.sentences[0], hits.sentences)
     assert span is not None and span.normalized == "62,000"
+
+
+def test_an_article_that_names_nothing_the_question_names_cannot_answer_it() -> None:
+    def with_article(question: str) -> Hits:
+        h = hits_for(question, {PROFIT: 0.6, PLACE: 0.5})
+        return Hits(h.question, h.passages, h.sentences, False, h.gate_score, None, article=lambda f: h.sentences)
+
+    graz = judge("Wann öffnet die Kasse des Kinos in Graz?", with_article("Wann öffnet die Kasse des Kinos in Graz?"))
+    assert all(j.probability == 0.0 and j.verdict == "doesn't" for j in graz)
+    assert any("the article never names" in r for r in graz[0].reasons)
+    # one name it does know is enough; where and when something was said ("im Juli") names nothing
+    for question in ("In welcher Stadt in Graz oder Buenos Aires wurde gedreht?", "Was meldete Netflix im Juli?"):
+        assert not any("never names" in r for j in judge(question, with_article(question)) for r in j.reasons)
