@@ -32,6 +32,7 @@ from rag.answering.judge import (
     answerability_features,
     candidate_features,
 )
+from rag.answering.rules import ruled_out
 from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits
 from rag.text import contains
@@ -78,25 +79,28 @@ def fit(examples: Sequence[Example], sources: Sequence[Path] = ()) -> Weights:
               for _, _, rows, y in prepared if rows and y.sum() > 0]
     ranking = Model(RANKING, tuple(_conditional_logit(groups)), tuple(mean), tuple(scale))
 
-    x_ans, y_ans, best_right = [], [], []
+    x_ans, y_ans, best_right, asked = [], [], [], []
     for ex, q, rows, labels in prepared:
         if not rows:
             continue
         scores = [ranking.score(f) for f in rows]
         order = np.argsort(scores)[::-1]
         best = int(order[0])
+        best_right.append((ex, scores, labels))
+        if ruled_out(q, ex.hits)(ex.hits.sentences[best], rows[best]) is not None:
+            continue  # a rule declines it, whatever the model says
         rival = scores[order[1]] if len(order) > 1 else scores[best]
         top = max(x.score for x in ex.hits.sentences)
         a, _ = answerability_features(q, ex.hits.sentences[best], rows[best], scores[best], rival, top)
         x_ans.append([a[n] for n in ANSWERABILITY])
         y_ans.append(float(ex.answerable))
-        best_right.append((ex, scores, labels))
+        asked.append(ex.asked)
     xa = np.asarray(x_ans)
     ya = np.asarray(y_ans)
     best_score = xa[:, ANSWERABILITY.index("best_retrieval_score")]
     # The scope cut declines what the articles never mention; it may cost few answerable questions.
     # A follow-up is about what the conversation was about: the cut is fitted on, and applies to, the others.
-    alone = np.asarray([not ex.asked for ex, _, rows, _ in prepared if rows])
+    alone = ~np.asarray(asked, dtype=bool)
     first, yf = best_score[alone], ya[alone]
     scope = min(_fewest_errors(first, yf), float(np.quantile(first[yf == 1], SCOPE_MAX_DECLINED)))
     inside = (best_score >= scope) | ~alone

@@ -14,6 +14,10 @@ and three parts fitted on the project's written question sets combine them
 - an answerability model, a logistic regression, gives each candidate the
   probability that it answers. The best candidate answers when the question is
   in scope and that probability reaches the fitted cut; otherwise the bot declines.
+
+Two rules (``rag.answering.rules``) stand before the model: a sentence without a
+value of the asked kind doesn't answer "how many", "when" or "how long", and an
+article that names none of the question's names can't answer it.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answering import spans
-from rag.answering.followup_words import NOUN_SUFFIXES
-from rag.answering.question import QuestionAnalysis, analyze, identifies
+from rag.answering.question import QuestionAnalysis, analyze
+from rag.answering.rules import ruled_out
 from rag.errors import ConfigError
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.retrieval.scoring import is_heading, is_source_line
@@ -175,7 +179,7 @@ def judge(
     # A follow-up (searched with the user's own words too) is about what the conversation was about.
     in_scope = best_retrieval >= weights.scope or any(x.asked_similarity is not None for x in hits.sentences)
     out = []
-    strangers = _strangers(q, hits)
+    rules = ruled_out(q, hits)
     for pos, i in enumerate(order):
         f, reasons = rows[i]
         rival = scores[order[1]] if pos == 0 and len(order) > 1 else scores[order[0]]
@@ -183,52 +187,11 @@ def judge(
         p = _sigmoid(weights.answerability.score(a))
         if not in_scope:
             p, more = 0.0, [*more, f"nothing retrieved is about the question (best score {best_retrieval:.2f})"]
-        elif (unknown := strangers(hits.sentences[i].passage.file)):
-            p, more = 0.0, [*more, f"the article never names {', '.join(unknown)}"]
+        elif (rule := rules(hits.sentences[i], f)) is not None:
+            p, more = 0.0, [*more, *([rule] if rule else [])]
         verdict = ("answers" if pos == 0 else "partly") if p >= cut else "doesn't"
         out.append(Judgement(hits.sentences[i], scores[i], p, verdict, (*reasons, *more), {**f, **a}))
     return out
-
-
-def _strangers(q: QuestionAnalysis, hits: Hits):
-    """For an article (by file), the question's names it never mentions, when it mentions none of them:
-    an article that never names what the question is about can't answer it ("die Kasse des Kinos in Graz")."""
-    names = [n for n in q.names if len(n) > 2 and identifies(q.text, n, q.lang) and not _SOURCE_NAME.search(fold(n))
-             and f"&{n}" not in q.text]  # "D-Profis" of "L&D-Profis" is no name of its own
-    if q.lang == "de":  # "das Thema Jobsicherheit": German nouns in a run of capitals name nothing
-        names = [w for n in names for w in n.split() if len(w) > 2 and identifies(q.text, w, q.lang)]
-        names += [m for m in _PLACE.findall(q.text) if m not in names and not fold(m).endswith(NOUN_SUFFIXES)]
-    seen: dict[str, list[str]] = {}
-
-    def unknown(file: str) -> list[str]:
-        if not names or hits.article is None:
-            return []
-        if file not in seen:
-            text = _kin(" ".join(s.text for s in hits.article(file)))
-            missing = [n for n in names if not all(_kin(w)[:5] in text for w in re.split(r"[\s&-]+", n) if w)]
-            seen[file] = missing if len(missing) == len(names) else []
-        return seen[file]
-
-    return unknown
-
-
-_PLACE = re.compile(r"\b(?:in|aus|nach|bei)\s+([A-ZÄÖÜ][\w-]+)")
-"""In German, where something is: "des Kinos in Graz"."""
-
-
-def _kin(text: str) -> str:
-    """Folded, with English and German spellings aligned ("California" ~ "Kalifornien")."""
-    return fold(text).translate(_KIN)
-
-
-_KIN = str.maketrans("cy", "ki")
-_SOURCE_NAME = re.compile(
-    r"artikel|article|blog|bericht|report|beitrag|summary|zusammenfassung"
-    r"|^(januar|january|februar|february|marz|march|april|mai|may|juni|june|juli|july|august|september|oktober"
-    r"|october|november|dezember|december|montag|monday|dienstag|tuesday|mittwoch|wednesday|donnerstag|thursday"
-    r"|freitag|friday|samstag|saturday|sonntag|sunday)$"
-)
-"""Names of where or when something was said ("the October article", "im Juli"), not of what it is about."""
 
 
 def candidate_features(

@@ -191,11 +191,11 @@ def _held_out(engine):
 
 def test_quality_on_the_held_out_test_split_does_not_slip(engine):
     """Questions nothing was fitted on (eval/qa_test.jsonl): today's level, as a regression guard
-    (measured on the 90 questions of the grown split: answers right 0.70, near misses declined
-    5 of 34, 2 of 56 answerable ones declined)."""
+    (measured on the 90 questions of the grown split: answers right 0.73, near misses declined
+    10 of 34, 1 of 56 answerable ones declined)."""
     summary, declined, false_declines = _held_out(engine)
-    assert summary["answer_accuracy"] >= 0.65, summary
-    assert declined >= 0.12, summary
+    assert summary["answer_accuracy"] >= 0.68, summary
+    assert declined >= 0.2, summary
     assert summary["hit@5"] >= 0.8, summary
     assert false_declines <= 0.05, summary
     assert summary["citations_valid"] == 1.0, summary

@@ -1,0 +1,75 @@
+"""Rules that decide before the evidence judge's answerability model.
+
+A fitted model weighs evidence; these say when there is none to weigh:
+
+- a sentence without a value of the asked kind doesn't answer "how many", "when"
+  or "how long";
+- an article that names none of the question's names can't answer it
+  ("Wann öffnet die Kasse des Kinos in Graz?").
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answering.followup_words import NOUN_SUFFIXES
+from rag.answering.question import QuestionAnalysis, identifies
+from rag.retrieval.retriever import Hits, SentenceHit
+from rag.text import fold
+
+MUST_HOLD = ("number", "date", "duration")
+"""Kinds of answer a sentence must hold to answer at all: a figure, a date, a length of time."""
+
+
+def ruled_out(q: QuestionAnalysis, hits: Hits):
+    """A check of one candidate and its ranking features: ``None`` when no rule applies, else
+    why it can't answer (``""`` when the ranking reasons already say so)."""
+    strangers = _strangers(q, hits)
+
+    def rule(s: SentenceHit, ranking: dict[str, float]) -> str | None:
+        if q.kind in MUST_HOLD and ranking["typed_missing"]:
+            return ""  # the ranking reasons already say "holds no number that the question doesn't"
+        unknown = strangers(s.passage.file)
+        return f"the article never names {', '.join(unknown)}" if unknown else None
+
+    return rule
+
+
+def _strangers(q: QuestionAnalysis, hits: Hits):
+    """For an article (by file), the question's names it never mentions, when it mentions none of them."""
+    names = [n for n in q.names if len(n) > 2 and identifies(q.text, n, q.lang) and not _SOURCE_NAME.search(fold(n))
+             and f"&{n}" not in q.text]  # "D-Profis" of "L&D-Profis" is no name of its own
+    if q.lang == "de":  # "das Thema Jobsicherheit": German nouns in a run of capitals name nothing
+        names = [w for n in names for w in n.split() if len(w) > 2 and identifies(q.text, w, q.lang)]
+        names += [m for m in _PLACE.findall(q.text) if m not in names and not fold(m).endswith(NOUN_SUFFIXES)]
+    seen: dict[str, list[str]] = {}
+
+    def unknown(file: str) -> list[str]:
+        if not names or hits.article is None:
+            return []
+        if file not in seen:
+            text = _kin(" ".join(s.text for s in hits.article(file)))
+            missing = [n for n in names if not all(_kin(w)[:5] in text for w in re.split(r"[\s&-]+", n) if w)]
+            seen[file] = missing if len(missing) == len(names) else []
+        return seen[file]
+
+    return unknown
+
+
+_PLACE = re.compile(r"\b(?:in|aus|nach|bei)\s+([A-ZÄÖÜ][\w-]+)")
+"""In German, where something is: "des Kinos in Graz"."""
+
+
+def _kin(text: str) -> str:
+    """Folded, with English and German spellings aligned ("California" ~ "Kalifornien")."""
+    return fold(text).translate(_KIN)
+
+
+_KIN = str.maketrans("cy", "ki")
+_SOURCE_NAME = re.compile(
+    r"artikel|article|blog|bericht|report|beitrag|summary|zusammenfassung"
+    r"|^(januar|january|februar|february|marz|march|april|mai|may|juni|june|juli|july|august|september|oktober"
+    r"|october|november|dezember|december|montag|monday|dienstag|tuesday|mittwoch|wednesday|donnerstag|thursday"
+    r"|freitag|friday|samstag|saturday|sonntag|sunday)$"
+)
+"""Names of where or when something was said ("the October article", "im Juli"), not of what it is about."""
