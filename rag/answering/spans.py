@@ -138,13 +138,14 @@ def _numbers(text: str) -> list[Span]:
             norm = f"{value}×"
         elif m.group("pct"):
             norm = f"{value}%" if "punkt" not in m.group("pct").lower() else f"{value} percentage points"
+        elif m.group("unit") and not m.group("cur"):
+            kind = "duration"  # "zwei Minuten", "95 Mrd Std" (95 billion hours)
+            scale = _SCALE.get((m.group("scale") or "").lower().rstrip("."), "")
+            norm = f"{value}{' ' + scale if scale else ''} {_UNIT_TIME.get(m.group('unit').lower().rstrip('.'), m.group('unit'))}"
         elif m.group("cur") or m.group("scale"):
             scale = _SCALE.get((m.group("scale") or "").lower().rstrip("."), "")
             cur = _CURRENCY.get((m.group("cur") or "").lower(), "")
             norm = f"{cur}{value}{' ' + scale if scale else ''}"
-        elif m.group("unit"):
-            kind = "duration"
-            norm = f"{value} {_UNIT_TIME.get(m.group('unit').lower().rstrip('.'), m.group('unit'))}"
         elif m.group("tail"):
             kind = "duration"
             unit = {"mon": "months", "jäh": "years", "wöc": "weeks", "täg": "days", "stü": "hours"}
