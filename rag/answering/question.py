@@ -213,6 +213,7 @@ def analyze(question: str) -> QuestionAnalysis:
 def _units(lowered: str) -> tuple[str, ...]:
     # "searches per day", "pro Jahr": a rate, not a time asked for
     lowered = re.sub(rf"\b(per|pro|je|each|every|a|jede[nmrs]?)\s+({_UNITS['time']})\b", " ", lowered)
+    lowered = re.sub(r"\bsecond(?=\s+[a-z])", " ", lowered)  # "the second quarter": an ordinal, not a time
     units = tuple(u for u, pattern in _UNITS.items() if re.search(rf"(?<!\w)({pattern})", lowered))
     # "What share of the hours …?" asks for a share of them, not for hours
     return tuple(u for u in units if u != "time") if "percent" in units else units

@@ -88,6 +88,8 @@ def test_question_analysis_in_english_and_german():
     assert analyze("Welche Berufe sind besonders gefährdet?").kind == "list"
     assert analyze("Is Sora limited to 1080p?").kind == "yesno"
     assert analyze("Produziert irgendein Hollywood-Studio schneller als Netflix?").kind == "yesno"
+    assert analyze("How much revenue did Netflix make in the second quarter?").units == ("money",)  # an ordinal
+    assert analyze("What share of the hours was not in English?").units == ("percent",)
     assert analyze("When AI suggests plot variations, do writers still do the creative work?").kind == "yesno"
     assert analyze("Wenn die KI Drehbücher schreibt, sind Autoren dann überflüssig?").kind == "yesno"
     assert analyze("When the series launched, how many people watched it?").kind == "number"
