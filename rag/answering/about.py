@@ -23,7 +23,8 @@ _ARTICLE = re.compile(
 )
 
 NOT_STATED = {
-    "sources": {"en": "The article “{title}” lists no sources.", "de": "Der Artikel „{title}“ nennt keine Quellen."},
+    "sources": {"en": "The article “{title}” lists no sources.",
+                "de": "Der Artikel „{title}“ nennt keine Quellen."},
     "credit": {"en": "The article “{title}” doesn't credit a picture.",
                "de": "Der Artikel „{title}“ nennt zu keinem Bild eine Quelle."},
     "title": {"en": "The article doesn't state a headline.", "de": "Der Artikel nennt keine Überschrift."},
@@ -39,7 +40,7 @@ NOT_STATED = {
 _ASKS = {"sources": ("list", "description", "organisation"), "credit": ("person", "organisation", "description"),
          "title": ("description",), "author": ("person",), "date": ("date",), "outlet": ("organisation",)}
 _SPAN_KIND = {"title": "description", "author": "person", "date": "date", "outlet": "organisation"}
-_CREDIT = re.compile(r"^(?:bild|foto|photo|image|picture|credit|quelle)\s*:\s*(?P<who>\S.{0,60})$", re.I)
+_CREDIT = re.compile(r"^(?:bild|foto|photo|image|picture|credit)\s*:\s*(?P<who>\S.{0,60})$", re.I)
 _SOURCES_LABEL = re.compile(r"^(?:quellen?(?:angaben?)?|sources?|references|links)\s*:?\s*$", re.I)
 _SOURCE = re.compile(r"https?://|www\.|^[\w.-]+\.(?:de|net|com|org|ai|io|ch|at|uk)\s+[–-]\s", re.I)
 """A link, or an "outlet.de – title" line."""
@@ -86,10 +87,12 @@ def answer(q: QuestionAnalysis, hits: Hits) -> Answer:
         return Answer(question=q.text, text=NOT_STATED[q.about][q.lang].format(title=title), abstained=True, sources=[])
     sentence, start, end = found
     citation = cite(1, sentence.passage, sentence.char_start, sentence.char_end, 1.0)
+    normalized = value
     if q.about == "title":
         start, end = 0, len(sentence.text)  # the headline line itself
-    normalized = iso_date(sentence.text[start:end]) or value if q.about == "date" else sentence.text[start:end] \
-        if q.about == "title" else value
+        normalized = sentence.text
+    elif q.about == "date":
+        normalized = iso_date(sentence.text[start:end]) or value
     span = AnswerSpan(sentence.text[start:end], normalized, _SPAN_KIND[q.about], 1,
                       sentence.char_start + start, sentence.char_start + end)
     return Answer(
@@ -121,7 +124,7 @@ def _listed(q: QuestionAnalysis, article: Passage, hits: Hits) -> Answer:
     """The article's source lines (or its picture credit), each quoted and cited."""
     sentences = hits.article(article.file)
     if q.about == "credit":
-        found = [s for s in sentences if _CREDIT.match(s.text.strip()) and not _SOURCES_LABEL.match(s.text.strip())]
+        found = [s for s in sentences if _CREDIT.match(s.text.strip())]
     else:
         found = _source_lines(sentences)
     if not found:

@@ -32,8 +32,8 @@ from rag.answering.judge import (
     answerability_features,
     candidate_features,
 )
-from rag.answering.rules import ruled_out
 from rag.answering.question import analyze
+from rag.answering.rules import ruled_out
 from rag.retrieval.retriever import Hits
 from rag.text import contains
 

@@ -323,11 +323,12 @@ def _entities(p: Reading) -> dict[str, str]:
 
 def _asked_plural(prev: _Parts, lang: str) -> str | None:
     """The things a "which …" question asked for, when they are many: "the alternatives to Veo and Sora"."""
-    if not prev.head or not prev.asked or fold(prev.head[0]) not in ("which", "what") and not fold(prev.head[0]).startswith("welch"):
+    wh = fold(prev.head[0]) if prev.head else ""
+    if not prev.asked or (wh not in ("which", "what") and not wh.startswith("welch")):
         return None
     noun = fold(prev.asked[-1] if lang != "de" else prev.asked[0])
     if lang == "de":
-        if not fold(prev.head[0]).startswith("welch") or not noun.endswith(("en", "e", "er", "s", "n")):
+        if not wh.startswith("welch") or not noun.endswith(("en", "e", "er", "s", "n")):
             return None
         return "die " + " ".join(prev.asked)
     if not re.fullmatch(r"[a-z]+[^s]s", noun):

@@ -114,7 +114,8 @@ ASPECTS = frozenset(
 
 NOUN_SUFFIXES = (
     "ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "tät", "ismus", "nis", "ment", "chen", "lein",
-    "er", "en", "e", "el", "te", "ik", "ur", "ie", "ei", "um", "at", "ät", "ler", "in", "innen", "ten", "ling", "eln", "ern",
+    "er", "en", "e", "el", "te", "ik", "ur", "ie", "ei", "um", "at", "ät", "ler", "in", "innen", "ten", "ling",
+    "eln", "ern",
 )
 
 ABOUT_WORDS = frozenset(fold(w) for w in "about mit ist steht sieht es".split())
