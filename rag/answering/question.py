@@ -246,6 +246,7 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+@functools.lru_cache(maxsize=4096)
 def identifies(text: str, name: str, lang: str) -> bool:
     """A name of something (not a German common noun, capitalised as all nouns are)."""
     if lang != "de":

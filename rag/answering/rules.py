@@ -48,7 +48,7 @@ def _strangers(q: QuestionAnalysis, hits: Hits):
         if not names or hits.article is None:
             return []
         if file not in seen:
-            text = _kin(" ".join(s.text for s in hits.article(file)))
+            text = _article_text(hits.article(file))
             missing = [n for n in names if not all(_kin(w)[:5] in text for w in re.split(r"[\s&-]+", n) if w)]
             seen[file] = missing if len(missing) == len(names) else []
         return seen[file]
@@ -58,6 +58,20 @@ def _strangers(q: QuestionAnalysis, hits: Hits):
 
 _PLACE = re.compile(r"\b(?:in|aus|nach|bei)\s+([A-ZÄÖÜ][\w-]+)")
 """In German, where something is: "des Kinos in Graz"."""
+
+
+def _article_text(sentences: list[SentenceHit]) -> str:
+    """An article's text, folded and spelling-aligned; kept while the retriever keeps its sentences."""
+    key = id(sentences)
+    hit = _TEXTS.get(key)
+    if hit is None or hit[0] is not sentences:
+        if len(_TEXTS) >= 64:
+            _TEXTS.clear()
+        hit = _TEXTS[key] = (sentences, _kin(" ".join(s.text for s in sentences)))
+    return hit[1]
+
+
+_TEXTS: dict[int, tuple[list[SentenceHit], str]] = {}
 
 
 def _kin(text: str) -> str:

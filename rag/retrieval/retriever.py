@@ -27,6 +27,7 @@ from rag.retrieval.store import PassageIndex
 from rag.types import Passage
 
 RRF_K = 60
+MAX_ARTICLES = 64  # articles whose sentences are kept for the judge's rules and article questions
 RECHECK_SECONDS = 5.0
 FILE_WEIGHT = 0.5
 RERANK_DEPTH = 15
@@ -92,6 +93,7 @@ class Retriever:
         self._chunk_cache = _Cache()
         self._word_vectors = _Cache()
         self._term_cache = _Cache()
+        self._articles: dict[str, list[SentenceHit]] = {}
         self._sentence_count = 0
         self._bm25_count = -1
         self._bm25_version: tuple = ()
@@ -138,6 +140,7 @@ class Retriever:
                 self._bm25 = keywords.chunks
                 self._file_bm25 = keywords.by_file
                 self._chunk_file = keywords.chunk_file
+                self._articles = {}
                 self._bm25_count = count
                 self._bm25_version = version
                 self._sentence_count = sentences.result() if sentences else self.index.sentences.count()
@@ -234,11 +237,17 @@ class Retriever:
         )
 
     def article_sentences(self, file: str) -> list[SentenceHit]:
-        """Every sentence of ``file`` in reading order, unscored."""
+        """Every sentence of ``file`` in reading order, unscored (kept until the index changes)."""
         self.keyword_index()
-        ids = [cid for cid, f in self._chunk_file.items() if f == file]
-        chunks = sorted(self._chunks(ids).values(), key=lambda c: c.passage.char_start)
-        return [SentenceHit(c.passage, s, e, 0.0, 0.0, 0.0) for c in chunks for s, e in c.sentences]
+        found = self._articles.get(file)
+        if found is None:
+            ids = [cid for cid, f in self._chunk_file.items() if f == file]
+            chunks = sorted(self._chunks(ids).values(), key=lambda c: c.passage.char_start)
+            found = [SentenceHit(c.passage, s, e, 0.0, 0.0, 0.0) for c in chunks for s, e in c.sentences]
+            if len(self._articles) >= MAX_ARTICLES:
+                self._articles.clear()
+            self._articles[file] = found
+        return found
 
     def _score_sentences(
         self, question: str, concepts: Concepts, qvec: np.ndarray, chunks: list, bm25: BM25,
