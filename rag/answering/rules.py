@@ -40,8 +40,10 @@ def _strangers(q: QuestionAnalysis, hits: Hits):
     names = [n for n in q.names if len(n) > 2 and identifies(q.text, n, q.lang) and not _SOURCE_NAME.search(fold(n))
              and f"&{n}" not in q.text]  # "D-Profis" of "L&D-Profis" is no name of its own
     if q.lang == "de":  # "das Thema Jobsicherheit": German nouns in a run of capitals name nothing
-        names = [w for n in names for w in n.split() if len(w) > 2 and identifies(q.text, w, q.lang)]
-        names += [m for m in _PLACE.findall(q.text) if m not in names and not fold(m).endswith(NOUN_SUFFIXES)]
+        parts = {n: [w for w in n.split() if len(w) > 2 and identifies(q.text, w, q.lang)] for n in names}
+        names = [x for n in names for x in ([n] if len(parts[n]) == len(n.split()) else parts[n])]
+        names += [m for m in _PLACE.findall(q.text)
+                  if not any(m in n or n in m for n in names) and not fold(m).endswith(NOUN_SUFFIXES)]
     seen: dict[str, list[str]] = {}
 
     def unknown(file: str) -> list[str]:
@@ -49,15 +51,23 @@ def _strangers(q: QuestionAnalysis, hits: Hits):
             return []
         if file not in seen:
             text = _article_text(hits.article(file))
-            missing = [n for n in names if not all(_kin(w)[:5] in text for w in re.split(r"[\s&-]+", n) if w)]
+            missing = [n for n in names if not _named(n, text, hits.translations)]
             seen[file] = missing if len(missing) == len(names) else []
         return seen[file]
 
     return unknown
 
 
-_PLACE = re.compile(r"\b(?:in|aus|nach|bei)\s+([A-ZÄÖÜ][\w-]+)")
+_PLACE = re.compile(r"\b(?:in|aus|nach|bei)\s+([A-ZÄÖÜ][\w-]+(?:\s[A-ZÄÖÜ][\w-]+)*)")
 """In German, where something is: "des Kinos in Graz"."""
+
+
+def _named(name: str, text: str, translations: dict[str, tuple[str, ...]]) -> bool:
+    """Every word of ``name`` occurs in ``text``; a one-word name may occur as what the lexicon
+    took it for ("Germany" -> "deutschland"), a longer one ("New York") only as itself."""
+    words = [w for w in re.split(r"[\s&-]+", name) if w]
+    alts = translations.get(name.lower(), ()) if len(words) == 1 else ()
+    return all(_kin(w)[:5] in text for w in words) or any(_kin(a)[:5] in text for a in alts)
 
 
 def _article_text(sentences: list[SentenceHit]) -> str:

@@ -75,6 +75,8 @@ class Hits:
     timings_ms: dict[str, float] = field(default_factory=dict)
     article: Callable[[str], list[SentenceHit]] | None = None
     """Every sentence of one file, in order (for questions about an article itself)."""
+    translations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The corpus terms the lexicon took the question's foreign words for ("germany" -> "deutschland")."""
 
 
 class Retriever:
@@ -234,6 +236,7 @@ class Retriever:
             threshold=self.threshold,
             timings_ms=_ms(t),
             article=self.article_sentences,
+            translations={w: tuple(t for t, _ in alts) for w, alts in translations.items()},
         )
 
     def article_sentences(self, file: str) -> list[SentenceHit]:

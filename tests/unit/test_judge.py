@@ -166,3 +166,9 @@ def test_an_article_that_names_nothing_the_question_names_cannot_answer_it() -> 
     # one name it does know is enough; where and when something was said ("im Juli") names nothing
     for question in ("In welcher Stadt in Graz oder Buenos Aires wurde gedreht?", "Was meldete Netflix im Juli?"):
         assert not any("never names" in r for j in judge(question, with_article(question)) for r in j.reasons)
+    # a one-word name counts as what the lexicon took it for ("Argentina" -> "argentinien")
+    h = with_article("What was filmed in Argentina?")
+    translated = Hits(h.question, h.passages, h.sentences, False, h.gate_score, None, article=h.article,
+                      translations={"argentina": ("buenos",)})
+    assert any("never names" in r for j in judge(h.question, h) for r in j.reasons)
+    assert not any("never names" in r for j in judge(h.question, translated) for r in j.reasons)
