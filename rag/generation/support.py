@@ -52,6 +52,12 @@ MIN_SIMILARITY = 0.25  # sentence-vector cosine of claim and unit
 FRAGMENT_WORDS = 2  # a claim with fewer content words than this is elliptic
 STRONG_MATCH = 0.66  # a claim resting on one relation word needs them translated this closely
 _COMPARE = re.compile(r"\b(over|than|rather than|instead of|gegenuber|statt|anstelle|versus|vs)\b")
+_EARLIER = frozenset(
+    "before previous previously former formerly original originally initial initially earlier "
+    "vorher zuvor fruher ursprunglich ursprunglichen bisherige bisherigen vorherige vorherigen".split()
+)
+"""Words that move a claim to an earlier state: the unit must say so too."""
+EARLIER_MATCH = 0.8  # their vectors sit near unrelated words ("before" ~ "künftig" 0.70)
 _ENUM_CONJ = re.compile(r"\s(?:and|und|or|oder|sowie|as well as)\s")
 
 
@@ -135,6 +141,9 @@ def judge(
             missing = ", ".join(t.word for t in words if not where[t.word])
             reasons.append(f"relation not supported (unmatched: {missing})")
 
+    # "the forecast *before* it was raised" is another forecast than the one raised
+    reasons += [f"'{t.word}' is not said in the unit" for t in words
+                if t.word in _EARLIER and not aligned(t, unit, sim, parts, EARLIER_MATCH)]
     # ... and measures the same thing there.
     reasons += _attachment(claim, unit, matched, where, names)
     reasons += _roles(claim, unit, names)

@@ -86,6 +86,15 @@ CASES: list[tuple[str, str, tuple[str, ...], list[tuple[str, bool]]]] = [
         ],
     ),
     (
+        "num-forecast-before",  # a real 1.5B draft: the raised forecast given as the one before
+        "What was Netflix's annual revenue forecast before it was raised?",
+        ("erhöhte Jahresprognose",),
+        [
+            ("The annual revenue forecast before it was raised was 44,8 to 45,2 billion dollars [1].", False),
+            ("Netflix raised its annual forecast to 44.8 to 45.2 billion dollars in revenue [1].", True),
+        ],
+    ),
+    (
         "num-lawsuits",
         "How many copyright lawsuits were filed?",
         ("30 Copyright-Klagen",),
