@@ -102,7 +102,7 @@ _UNITS = {
     "percent": r"percent|percentage|prozent|%|anteil|share",
     "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge|betrag",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
-    "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor",
+    "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor|how often|wie oft|wie häufig",
     "comparison": r"faster|schneller|cheaper|günstiger|billiger|better|besser|worse|schlechter|effizienter|more efficient",
     "resolution": r"resolution|auflösung",
     "score": r"rating|ratings|score|bewertung|punkte|points",

@@ -21,13 +21,17 @@ MUST_HOLD = ("number", "date", "duration")
 """Kinds of answer a sentence must hold to answer at all: a figure, a date, a length of time."""
 
 
+_FREQUENCY = re.compile(r"\b(how often|wie oft|wie häufig)\b", re.I)
+"""'How often?' may be answered without a figure ("jede Sekunde", "täglich")."""
+
+
 def ruled_out(q: QuestionAnalysis, hits: Hits):
     """A check of one candidate and its ranking features: ``None`` when no rule applies, else
     why it can't answer (``""`` when the ranking reasons already say so)."""
     strangers = _strangers(q, hits)
 
     def rule(s: SentenceHit, ranking: dict[str, float]) -> str | None:
-        if q.kind in MUST_HOLD and ranking["typed_missing"]:
+        if q.kind in MUST_HOLD and ranking["typed_missing"] and not _FREQUENCY.search(q.text):
             return ""  # the ranking reasons already say "holds no number that the question doesn't"
         unknown = strangers(s.passage.file)
         return f"the article never names {', '.join(unknown)}" if unknown else None

@@ -132,6 +132,8 @@ def test_a_follow_up_sees_what_the_previous_answer_quoted_and_what_comes_after()
         # "per day" is a rate: the count is asked for, not a time
         ("How many searches per day feed the system?", "| 3 Millionen tägliche Suchanfragen |", ["3 Millionen"]),
         ("For how many days did SAG-AFTRA strike?", "SAG-AFTRA führte einen 118-tägigen Streik.", ["118-tägigen"]),
+        # "how often" is answered by a multiple
+        ("Wie oft fährt die Straßenbahn über die Brücke?", "Sie fährt täglich zwölfmal über die Brücke.", ["zwölfmal"]),
         # a resolution is a value of its own
         ("What resolution is Sora limited to?", "Begrenzung auf 1080p-Auflösung mit maximal 20 Sekunden", ["1080p"]),
         ("In welcher Auflösung erzeugt Veo 2 Videos?", "Veo 2 kann Videos in 4K-Auflösung generieren", ["4K"]),
