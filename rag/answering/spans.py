@@ -8,6 +8,7 @@ offsets; ``normalize`` writes a value so it reads in any language:
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from dataclasses import dataclass
@@ -59,6 +60,15 @@ _YEAR = re.compile(r"(?<![\w/])(?<!\d[.,])(?P<y>1[5-9]\d\d|20\d\d)(?![\w/]|[.,]\
 _QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
 _MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
                          r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
+_MONTH_ALONE = re.compile(r"\b(?:im|in|am|seit|ab|bis|since|until|by|from)\s(?P<m>januar|februar|märz|april|mai|juni|juli"
+                         r"|august|september|oktober|november|dezember|january|february|march|june|july|october"
+                         r"|december)\b(?!\s\d)", re.I)
+"""A month without its year: "im Dezember" (only after a preposition: "May" is also a verb)."""
+_RELATIVE = re.compile(r"\b(?:(?:noch|später|früher|later|earlier)\s)?(?:(?:in|im|im laufe|within)\s)?(?:diese[snm]?|nächste[snm]?"
+                       r"|kommende[snm]?|vergangene[snm]?|letzte[snm]?|this|next|last|the coming|the past)"
+                       r"\s(?P<u>jahr|jahres|monat|monats|quartal|quartals|woche|halbjahr|sommer|herbst|winter|frühjahr"
+                       r"|year|month|quarter|week|summer|autumn|fall|winter|spring)\b", re.I)
+"""A time said relative to now: "noch in diesem Jahr", "im vergangenen Quartal", "later this year"."""
 _CLOCK = re.compile(r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s?(?:uhr\b|h\b)"
                     r"|\b(?P<h12>1[0-2]|0?[1-9])(?::(?P<m12>[0-5]\d))?\s?(?P<ap>[ap])\.?m\b", re.I)
 """A time of day: "um 18 Uhr", "18:30 Uhr", "6 pm"."""
@@ -201,6 +211,10 @@ def _dates(text: str) -> list[Span]:
         add(m.start(), m.end(), f"{m.group('y')}-{MONTHS[m.group('m').lower()]:02d}")
     for m in _QUARTER.finditer(text):
         add(m.start(), m.end(), m.group(0).upper().replace(" ", " "))
+    for m in _MONTH_ALONE.finditer(text):
+        add(m.start("m"), m.end("m"), calendar.month_name[MONTHS[m.group("m").lower()]])
+    for m in _RELATIVE.finditer(text):
+        add(m.start(), m.end(), " ".join(m.group(0).split()))
     for m in _CLOCK.finditer(text):
         if m.group("h") is not None:
             hour, minute = int(m.group("h")), int(m.group("m") or 0)

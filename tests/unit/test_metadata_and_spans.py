@@ -53,6 +53,9 @@ def test_spans_are_normalised_to_read_in_any_language():
     assert norm("wie sich ab den 70er Jahren Effekte durchsetzten", "date") == ["1970s"]
     assert norm("ein zentraler Punkt der Hollywood‑Streiks 2023.", "date") == ["2023"]  # a year ending the sentence
     assert norm("Die Kasse öffnet um 18 Uhr, Einlass 17:30 Uhr; doors at 6 pm.", "date") == ["18:00", "17:30", "18:00"]
+    # a month without its year, a time said relative to now ("May" alone is also a verb)
+    assert norm("Die Veröffentlichung im Dezember; noch in diesem Jahr; later this year. May we?", "date") == [
+        "December", "noch in diesem Jahr", "later this year"]
     assert norm("Bereits einen Tag nach der Premiere, vor einigen Wochen", "duration") == ["1 day", "a few weeks"]
     assert norm("Laut Netflix-Co-CEO Ted Sarandos sei", "person") == ["Ted Sarandos"]
     assert norm("Sein Schöpfer Héctor Germán Oesterheld, der", "person") == ["Héctor Germán Oesterheld"]
