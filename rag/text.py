@@ -37,6 +37,14 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
+def cognate(folded: str) -> str:
+    """English and German spellings of one folded word aligned ("california" ~ "kalifornien",
+    "creativity" ~ "kreativität"), letter for letter, so positions stay the same."""
+    return folded.translate(_COGNATE)
+
+
+_COGNATE = str.maketrans("cy", "ki")
+
 _STEMMER = None
 
 

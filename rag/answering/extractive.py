@@ -10,7 +10,7 @@ from rag.answering.citations import cite
 from rag.answering.judge import Judgement, Weights, default_weights, judge, typed_values
 from rag.answering.question import QuestionAnalysis, analyze
 from rag.retrieval.retriever import Hits, SentenceHit
-from rag.text import STOPWORDS, fold, terms
+from rag.text import STOPWORDS, cognate, fold, terms
 from rag.types import Answer, AnswerSpan
 
 MAX_QUOTES = 2
@@ -117,20 +117,11 @@ def answer_span(question: str, lead: SentenceHit, chosen: list[SentenceHit]) -> 
     if not found:
         return None
     folded = fold(lead.text)
-    kin = _cognate(folded)
-    anchors = [m for t in q.focus if (m := kin.find(_cognate(t[:5]))) >= 0]
+    kin = cognate(folded)
+    anchors = [m for t in q.focus if (m := kin.find(cognate(t[:5]))) >= 0]
     best = min(found, key=lambda s: min((abs((s.start + s.end) / 2 - a) for a in anchors), default=s.start))
     n = next(i for i, s in enumerate(chosen, 1) if s is lead)
     return AnswerSpan(best.text, best.normalized, best.kind, n, lead.char_start + best.start, lead.char_start + best.end)
-
-
-def _cognate(folded: str) -> str:
-    """English and German spellings of one word aligned ("california" ~ "kalifornien",
-    "creativity" ~ "kreativität"), letter for letter, so positions stay the same."""
-    return folded.translate(_COGNATE)
-
-
-_COGNATE = str.maketrans("cy", "ki")
 
 
 def _continued_end(s: SentenceHit, sentences: list[SentenceHit]) -> int:

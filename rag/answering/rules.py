@@ -14,8 +14,9 @@ import re
 
 from rag.answering.followup_words import NOUN_SUFFIXES
 from rag.answering.question import QuestionAnalysis, identifies
+from rag.answering.spans import MONTH_WORDS
 from rag.retrieval.retriever import Hits, SentenceHit
-from rag.text import fold
+from rag.text import cognate, fold
 
 MUST_HOLD = ("number", "date", "duration")
 """Kinds of answer a sentence must hold to answer at all: a figure, a date, a length of time."""
@@ -42,7 +43,7 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
 def _strangers(q: QuestionAnalysis, hits: Hits):
     """For an article (by file), the question's names it never mentions, when it mentions none of them."""
     names = [n for n in q.names if len(n) > 2 and identifies(q.text, n, q.lang) and not _SOURCE_NAME.search(fold(n))
-             and f"&{n}" not in q.text]  # "D-Profis" of "L&D-Profis" is no name of its own
+             and fold(n) not in _MONTHS and f"&{n}" not in q.text]  # "D-Profis" of "L&D-Profis" is no name of its own
     if q.lang == "de":  # "das Thema Jobsicherheit": German nouns in a run of capitals name nothing
         parts = {n: [w for w in n.split() if len(w) > 2 and identifies(q.text, w, q.lang)] for n in names}
         names = [x for n in names for x in ([n] if len(parts[n]) == len(n.split()) else parts[n])]
@@ -90,14 +91,12 @@ _TEXTS: dict[int, tuple[list[SentenceHit], str]] = {}
 
 def _kin(text: str) -> str:
     """Folded, with English and German spellings aligned ("California" ~ "Kalifornien")."""
-    return fold(text).translate(_KIN)
+    return cognate(fold(text))
 
-
-_KIN = str.maketrans("cy", "ki")
 _SOURCE_NAME = re.compile(
     r"artikel|article|blog|bericht|report|beitrag|summary|zusammenfassung"
-    r"|^(januar|january|februar|february|marz|march|april|mai|may|juni|june|juli|july|august|september|oktober"
-    r"|october|november|dezember|december|montag|monday|dienstag|tuesday|mittwoch|wednesday|donnerstag|thursday"
-    r"|freitag|friday|samstag|saturday|sonntag|sunday)$"
+    r"|^(montag|monday|dienstag|tuesday|mittwoch|wednesday|donnerstag|thursday|freitag|friday|samstag|saturday"
+    r"|sonntag|sunday)$"
 )
+_MONTHS = frozenset(fold(m) for m in MONTH_WORDS.split("|"))
 """Names of where or when something was said ("the October article", "im Juli"), not of what it is about."""

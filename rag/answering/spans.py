@@ -58,12 +58,14 @@ _FEW_WORDS = {"einigen": "a few", "einige": "a few", "wenigen": "a few", "wenige
               "few": "a few", "mehreren": "several", "mehrere": "several", "several": "several"}
 _YEAR = re.compile(r"(?<![\w/])(?<!\d[.,])(?P<y>1[5-9]\d\d|20\d\d)(?![\w/]|[.,]\d)")
 _QUARTER = re.compile(r"\b(?:Q[1-4]|H[12])\s?(?:20\d\d)?\b")
-_MONTH_YEAR = re.compile(r"\b(?P<m>januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
-                         r"|january|february|march|may|june|july|october|december)\s(?P<y>(?:19|20)\d\d)\b", re.I)
-_MONTH_ALONE = re.compile(r"\b(?:im|in|am|seit|ab|bis|since|until|by|from)\s(?P<m>januar|februar|märz|april|mai|juni|juli"
-                         r"|august|september|oktober|november|dezember|january|february|march|june|july|october"
-                         r"|december)\b(?!\s\d)", re.I)
-"""A month without its year: "im Dezember" (only after a preposition: "May" is also a verb)."""
+MONTH_WORDS = ("januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+               "|january|february|march|may|june|july|october|december")
+"""Month names written out, German and English."""
+_MONTH_YEAR = re.compile(rf"\b(?P<m>{MONTH_WORDS})\s(?P<y>(?:19|20)\d\d)\b", re.I)
+_MONTH_ALONE = re.compile(
+    rf"\b(?:im|in|am|seit|ab|bis|since|until|by|from)\s(?P<m>{MONTH_WORDS.replace('|may', '')})\b(?!\s\d)", re.I
+)
+"""A month without its year: "im Dezember" (only after a preposition, and not "may": also a verb)."""
 _RELATIVE = re.compile(r"\b(?:(?:noch|später|früher|later|earlier)\s)?(?:(?:in|im|im laufe|within)\s)?(?:diese[snm]?|nächste[snm]?"
                        r"|kommende[snm]?|vergangene[snm]?|letzte[snm]?|this|next|last|the coming|the past)"
                        r"\s(?P<u>jahr|jahres|monat|monats|quartal|quartals|woche|halbjahr|sommer|herbst|winter|frühjahr"
