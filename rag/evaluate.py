@@ -35,6 +35,7 @@ Metrics (rates over the answerable questions unless said otherwise):
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from pathlib import Path
@@ -67,8 +68,14 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _has_any(text: str, needles: list[str]) -> bool:
+    """A needle of up to four characters must start a word: "ten" is not in "ersten", "no" not in
+    "technologischer"; "zehn" is in "zehnmonatige"."""
     hay = normalize(text)
-    return any(normalize(n) in hay for n in needles if n)
+    return any(re.search(rf"(?<!\w){re.escape(n)}", hay) if len(n) <= SHORT else n in hay
+               for n in map(normalize, needles) if n)
+
+
+SHORT = 4
 
 
 def evaluate(bot, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]:

@@ -59,6 +59,8 @@ _REASON_CUE = re.compile(
     re.I,
 )
 _LIST_CUE = re.compile(r"(,.*(,| und | and | sowie | oder ))|:\s*$|^\s*[-•*]", re.I)
+_MEASURE = re.compile(r"\b(how much|wie ?viel)\b(?! (more|less|mehr|weniger)\b)", re.I)
+"""An amount of something uncounted, in any unit."""
 FOLLOW_GAP = 3
 """Characters between two sentences of one text (a space, a line break)."""
 _QUARTER_WORDS = {"1": "erste", "2": "zweite", "3": "dritte", "4": "vierte"}
@@ -174,12 +176,13 @@ def judge(
     q = analyze(question)
     rows = candidate_features(q, hits.sentences, previous)
     scores = [weights.ranking.score(f) for f, _ in rows]
+    rule = ruled_out(q, hits)
+    ruled = [rule(s, f) for s, (f, _) in zip(hits.sentences, rows, strict=True)]
     order = sorted(range(len(rows)), key=lambda i: scores[i], reverse=True)
     best_retrieval = max(x.score for x in hits.sentences)
     # A follow-up (searched with the user's own words too) is about what the conversation was about.
     in_scope = best_retrieval >= weights.scope or any(x.asked_similarity is not None for x in hits.sentences)
     out = []
-    rules = ruled_out(q, hits)
     for pos, i in enumerate(order):
         f, reasons = rows[i]
         rival = scores[order[1]] if pos == 0 and len(order) > 1 else scores[order[0]]
@@ -187,8 +190,8 @@ def judge(
         p = _sigmoid(weights.answerability.score(a))
         if not in_scope:
             p, more = 0.0, [*more, f"nothing retrieved is about the question (best score {best_retrieval:.2f})"]
-        elif (rule := rules(hits.sentences[i], f)) is not None:
-            p, more = 0.0, [*more, *([rule] if rule else [])]
+        elif ruled[i] is not None:
+            p, more = 0.0, [*more, *([ruled[i]] if ruled[i] else [])]
         verdict = ("answers" if pos == 0 else "partly") if p >= cut else "doesn't"
         out.append(Judgement(hits.sentences[i], scores[i], p, verdict, (*reasons, *more), {**f, **a}))
     return out
@@ -299,18 +302,21 @@ def typed_values(q: QuestionAnalysis, text: str) -> list[spans.Span]:
     if not q.typed:
         return []
     asked = fold(q.text)
-    return [v for v in spans.find(text, q.kind)
-            if fold(v.text) not in asked and fold(v.normalized) not in asked and _fits(q, v)]
+    found = {(v.start, v.end): v for v in spans.find(text, q.kind)
+             if fold(v.text) not in asked and fold(v.normalized) not in asked and _fits(q, v)}
+    return list(found.values())
 
 
 def _unit(span: spans.Span) -> str:
     value = span.normalized
-    if span.kind == "duration":
+    if span.kind == "duration" or spans.find(span.text, "duration"):
         return "time"
     if value.endswith(("%", "percentage points")) or re.fullmatch(r"\d+/\d+", value):
         return "percent"  # a share: "16%", "1/3", "die Hälfte"
     if value.startswith(("$", "€")):
         return "money"
+    if value in ("billions", "millions"):
+        return "amount"  # "Milliarden": of money or of anything counted
     if spans.RESOLUTION.fullmatch(value):
         return "resolution"
     return "multiplier" if value.endswith("×") else "count"
@@ -326,7 +332,11 @@ def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
         return True  # "die Kosten halbiert": a share of an amount
     if "comparison" in asked:
         asked |= {"percent", "multiplier"}  # "zehn Prozent besser", "zehnmal schneller"
-    return _unit(span) in asked if asked else _unit(span) == "count"
+    if _unit(span) == "amount":
+        return not asked or bool({"money", "count"} & asked)
+    if not asked:  # "how many" counts; "how much experience" may be measured in anything
+        return _unit(span) == "count" or bool(_MEASURE.search(q.text))
+    return _unit(span) in asked
 
 
 def _mentions(folded: str, constraint: str) -> bool:

@@ -26,16 +26,18 @@ _ENGLISH_HINTS = re.compile(r"\b(the|and|is|how|when|who|what|which|why|did|does
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
-        ("duration", r"\b(how long|for how long|wie lange?|wie viele? (jahre|monate|wochen|tage|stunden|minuten|sekunden))\b"),
+        ("duration", r"\b(how long|for how long|wie lange?|wie viele[nr]? (jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|minuten|sekunden))\b"),
         ("date", r"\b(when|what year|which year|what date|which date|since when|in what year|what month|which month"
                  r"|wann|seit wann|in welchem jahr|welche[ms]? jahr|an welchem tag|welche[ms]? datum|in welchem monat"
                  r"|which decade|welche[ms]? jahrzehnt)\b"),
-        ("organisation", r"\b(which|what) (company|companies|studio|studios|firm|organi[sz]ation|outlet|publication|site"
-                         r"|website|newspaper|magazine|platform|streamer|service|union|network|department|university|lab)\b"
-                         r"|\bwelche[srnm]? (unternehmen|firma|firmen|studio|studios|organisation|medium|zeitung|magazin"
-                         r"|plattform|dienst|streamingdienst|gewerkschaft|abteilung|universität|website|seite|quelle)\b"
+        ("organisation", r"\b(which|what) ([\w-]+ )?(company|companies|studio|studios|firm|organi[sz]ation|outlet|publication|site"
+                         r"|website|newspaper|magazine|platform|streamer|service|union|guild|network|department|university|lab"
+                         r"|start-?ups?|party)\b"
+                         r"|\bwelche[srnm]? ([\w-]+ )?(unternehmen|firma|firmen|studio|studios|organisation|medium|zeitung|magazin"
+                         r"|plattform|dienst|streamingdienst|gewerkschaft|abteilung|universität|website|seite|quelle|start-?ups?"
+                         r"|partei)\b"
                          r"|\b(wer|who) (berichtet|reported|published|veröffentlichte)\b"),
-        ("place", r"\b(where|in which (city|country|place|region|state)|which (city|country|region|state)|what city"
+        ("place", r"\b(where|in which (\w+ )?(city|country|place|region|state)|which (\w+ )?(city|country|region|state)|what city"
                   r"|wo|wohin|woher|in welche[rmn]? (stadt|land|ort|region)|welche[rsn]? (stadt|land|ort|region))\b"),
         ("person", r"\b(who|whom|whose|which (person|director|actor|author|writer|executive|ceo|journalist|reporter|expert)"
                    r"|wer|wen|wem|wessen|welche[rsmn]? (person|regisseur|regisseurin|autor|autorin|schauspieler|manager|chef"
@@ -43,7 +45,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("number", r"\b(how (much|many|big|large|high|fast|often|old|far|expensive|cheap)|what (share|percentage|proportion"
                    r"|fraction|number|amount|rating|resolution|score|rate|growth|revenue|profit|price|cost|budget|sum)"
                    r"|by how much|by what (factor|percentage)|how much (more|less|faster|cheaper)"
-                   r"|wie ?viele?|wieviel|um wie ?viel|wie (hoch|groß|oft|schnell|alt|teuer|weit)|welche[rnms]? (anteil"
+                   r"|wie ?viele?[nr]?|wieviel|um wie ?viel|wie (hoch|groß|oft|schnell|alt|teuer|weit)|welche[rnms]? (anteil"
                    r"|prozentsatz|zahl|betrag|bewertung|auflösung|umsatz|gewinn|preis|summe|wachstum)|anzahl)\b"),
         ("reason", r"\b(why|for what reason|what (was|is) the reason|how come|warum|weshalb|wieso|aus welchem grund)\b"),
         ("list", r"\b(which|what) (\w+ ){0,3}(jobs|tools|models|benefits|advantages|risks|concerns|projects|films|series"
@@ -52,7 +54,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                  r"|\bwelche (\w+ ){0,3}(berufe|jobs|tools|modelle|vorteile|risiken|bedenken|projekte|filme|serien"
                  r"|technologien|alternativen|beispiele|bereiche|unternehmen|plattformen|studios|anwendungen"
                  r"|herausforderungen|grenzen|gründe|funktionen)\b|\bnenne\b"),
-        ("yesno", r"^(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|ist|sind|war|waren|hat|haben"
+        ("yesno", r"^(is|are|was(?= (the|a|an|it|he|she|there|this|that|these|those|his|her|its|their|any\w*|some\w*|no)\b)|were|does|do|did|has|have|had|can|could|will|would|should|ist|sind|war|waren|hat|haben"
                   r"|hatte|wird|werden|wurde|kann|können|gibt|gab|soll)\b"
                   # a German question led by any verb: "Produziert irgendein Studio …?"
                   r"|^[a-zäöü]+(t|en)\s+(irgend\w*|es|er|sie|man|ein|eine|einen|der|die|das|den|dem|jemand|netflix)\b"),
@@ -100,7 +102,7 @@ _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _NAME = re.compile(r"(?<![\w])([A-ZÄÖÜ][\w’'-]*[A-Z][\w’'-]*|[A-ZÄÖÜ]{2,}\w*|[A-ZÄÖÜ][a-zäöüßé’'-]+(?:\s+[A-ZÄÖÜ][a-zäöüßé’'-]+)*)")
 _UNITS = {
     "percent": r"percent|percentage|prozent|%|anteil|share",
-    "money": r"dollar|usd|euro|eur|\$|€|revenue|umsatz|profit|gewinn|cost|kosten|budget|price|preis|charge|betrag",
+    "money": r"dollar|usd|euro|eur|\$|€|money|geld|revenue|umsatz|profit|gewinn|cost|kosten|kostet|kostete|budget|price|preis|charge|betrag",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor|how often|wie oft|wie häufig",
     "comparison": r"faster|schneller|cheaper|günstiger|billiger|better|besser|worse|schlechter|effizienter|more efficient",
@@ -177,15 +179,10 @@ def analyze(question: str) -> QuestionAnalysis:
         kind = "date"
     elif about == "outlet" and kind in ("description", "person"):
         kind = "organisation"
-    if kind == "description" and {"percent", "money", "multiplier"} & set(_units(lowered)) and not _COMPARE.search(lowered):
+    own = re.sub(r"\s*\([^()]*\)(?=\W*$)", "", lowered)  # without what a follow-up carried: "(kostete der … Film)"
+    if kind == "description" and {"percent", "money", "multiplier"} & set(_units(own)) and not _COMPARE.search(lowered):
         kind = "number"
-    quarters = []
-    for m in _QUARTER.finditer(text):
-        digit = m.group(1) or m.group(2) or m.group(3) or _ORDINALS.get(re.sub(r"[nm]$", "", (m.group(4) or "").lower()), "")
-        if digit:
-            quarters.append(f"q{digit}")
-    quarters += [f"h{'1' if fold(m.group(0))[:1] in 'hfe' and not re.search('second|zweite|h2', m.group(0), re.I) else '2'}"
-                 for m in _HALF.finditer(text)]
+    quarters = periods(text)
     years = [m.group(1) for m in _YEAR.finditer(text)]
     numbers = [n for n in _NUMBER.findall(text) if n not in years and not re.fullmatch(r"[1-4]", n)]
     names = _names(text)
@@ -208,6 +205,19 @@ def analyze(question: str) -> QuestionAnalysis:
         comparative=bool(_COMPARATIVE.search(lowered)),
         about=about,
     )
+
+
+@functools.lru_cache(maxsize=50_000)
+def periods(text: str) -> tuple[str, ...]:
+    """The quarters and halves of a year that ``text`` names: ``("q3",)`` for "im dritten Quartal"."""
+    out = []
+    for m in _QUARTER.finditer(text):
+        digit = m.group(1) or m.group(2) or m.group(3) or _ORDINALS.get(re.sub(r"[nm]$", "", (m.group(4) or "").lower()), "")
+        if digit:
+            out.append(f"q{digit}")
+    out += [f"h{'1' if fold(m.group(0))[:1] in 'hfe' and not re.search('second|zweite|h2', m.group(0), re.I) else '2'}"
+            for m in _HALF.finditer(text)]
+    return tuple(dict.fromkeys(out))
 
 
 def _units(lowered: str) -> tuple[str, ...]:

@@ -2,10 +2,11 @@
 
 A fitted model weighs evidence; these say when there is none to weigh:
 
-- a sentence without a value of the asked kind doesn't answer "how many", "when"
-  or "how long";
+- a sentence without a value of the asked kind doesn't answer "how many", "when",
+  "how long", "where" or "which company";
 - an article that names none of the question's names can't answer it
-  ("Wann öffnet die Kasse des Kinos in Graz?").
+  ("Wann öffnet die Kasse des Kinos in Graz?");
+- a sentence about another quarter doesn't answer for the one asked (Q2 profit for "Q3").
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import re
 
 from rag.answering.followup_words import NOUN_SUFFIXES
-from rag.answering.question import QuestionAnalysis, identifies
+from rag.answering.question import QuestionAnalysis, identifies, periods
 from rag.answering.spans import MONTH_WORDS
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import cognate, fold
 
-MUST_HOLD = ("number", "date", "duration")
-"""Kinds of answer a sentence must hold to answer at all: a figure, a date, a length of time."""
+MUST_HOLD = ("number", "date", "duration", "place", "organisation")
+"""Kinds of answer a sentence must hold to answer at all: a figure, a date, a length of time, a
+place, an organisation. Not a person: "Wer …?" is often answered by a group ("ihre Co-Stars")."""
 
 
 _FREQUENCY = re.compile(r"\b(how often|wie oft|wie häufig)\b", re.I)
@@ -34,6 +36,8 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
     def rule(s: SentenceHit, ranking: dict[str, float]) -> str | None:
         if q.kind in MUST_HOLD and ranking["typed_missing"] and not _FREQUENCY.search(q.text):
             return ""  # the ranking reasons already say "holds no number that the question doesn't"
+        if q.quarters and (other := periods(s.text)) and not set(q.quarters) & set(other):
+            return f"the sentence is about {', '.join(p.upper() for p in other)}, not {', '.join(p.upper() for p in q.quarters)}"
         unknown = strangers(s.passage.file)
         return f"the article never names {', '.join(unknown)}" if unknown else None
 

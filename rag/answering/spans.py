@@ -48,6 +48,9 @@ NUMBER = re.compile(
     re.IGNORECASE,
 )
 _PREFIX_CUR = re.compile(r"(?P<cur>[$€])\s?(?P<num>\d+(?:[.,]\d+)*)\s?(?P<scale>million|billion|mio|mrd|bn|m)?\b", re.I)
+_BARE_SCALE = re.compile(r"(?<![\w.,])(?<!\d )(?:milliarden|millionen|billions|millions)\b", re.I)
+"""An amount without its figure: "Netflix hat Milliarden investiert" (billions)."""
+_BARE = {"milliarden": "billions", "millionen": "millions", "billions": "billions", "millions": "millions"}
 _FRACTION = re.compile(r"\b(?:ein(?:e[nm]?)?\s|one\s|a\s)?(?P<frac>hälfte|drittel|viertel|halbiert|verdoppelt|doppelt|twice|double)\w*\b", re.I)
 _DECADE = re.compile(r"\b(?:(?:späten|frühen|late|early)\s)?(?P<y>1[5-9]\d0|20[0-2]0)(?:er|s)(?:\s(?:jahren?|jahre))?\b", re.I)
 _SHORT_DECADE = re.compile(r"\b(?:(?:den|the|späten|frühen|late|early)\s)?(?P<yy>[2-9]0)(?:er\s(?:jahren?|jahre)|[’']?s)\b", re.I)
@@ -78,7 +81,7 @@ RESOLUTION = re.compile(r"(?<![\w.,])(\d{3,4}p|[1-9]K)(?![\w])")
 """A video resolution: "1080p", "4K"."""
 _CAPWORD = r"[A-ZÄÖÜÉ][\w’'.&-]*"
 _NAME = re.compile(rf"(?<![\w])({_CAPWORD}(?: (?:von |van |de |del )?{_CAPWORD}){{0,5}})")
-_ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|university|universität|institut|netflix"
+_ORG_HINT = re.compile(r"(?i:\b(studios?|inc|corp|gmbh|ag|labs?|center|centre|university|universität|institut|netflix|guild|union|gewerkschaft|verband|association|council|partei|party"
                        r"|google|openai|deepmind)\b)|\b[A-Z]{2,}\b|[a-z][A-Z]")
 
 
@@ -87,6 +90,8 @@ _GENERIC_ACRONYMS = frozenset("KI AI GENAI VFX CGI CEO CFO CTO COO USD EUR TV YO
 _COMMON_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ionen", "ismus", "ität", "ten",
                         "nisse", "ierung")
 _PLACE_WORDS = frozenset("in im aus nach über of from at ins".split())
+_WHERE = re.compile(r"(?i:\b(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe|across|throughout)\s(?:(?:der|den|dem|des|die|the)\s)?)$")
+"""What precedes a place named in a sentence."""
 _SPEECH = frozenset(fold(w) for w in """betonte betont sagte sagt erklärte erklärt meinte meint so laut verriet verrät
     warnte warnt schrieb said says told stressed explained added wrote warned""".split())
 """Words after which a lone surname is the speaker: "…, betonte Sarandos"."""
@@ -107,7 +112,16 @@ def find(text: str, kind: str) -> tuple[Span, ...]:
 
 
 def _find(text: str, kind: str) -> list[Span]:
-    """Every value of ``kind`` in ``text``, in order (kinds as in ``question.KINDS``)."""
+    """Every value of ``kind`` in ``text``, in order (kinds as in ``question.KINDS``); none inside a link."""
+    links = [(m.start(), m.end()) for m in _LINK.finditer(text)]
+    return [s for s in _kind(text, kind) if not any(a <= s.start < b for a, b in links)]
+
+
+_LINK = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:de|com|net|org|ai|io)/\S*")
+"""A web address: its digits ("/2025/10/22/") are no values."""
+
+
+def _kind(text: str, kind: str) -> list[Span]:
     if kind == "date":
         return _dates(text)
     if kind == "duration":
@@ -140,6 +154,8 @@ def _numbers(text: str) -> list[Span]:
         raw = m.group("num")
         low = raw.lower()
         if low in ("ein", "eine", "one") and not (m.group("mult") or m.group("scale") or m.group("pct")):
+            continue
+        if _names_version(text, m):
             continue
         value = str(_NUM_WORDS[low]) if low in _NUM_WORDS else _plain(raw)
         if re.fullmatch(r"1[5-9]\d\d|20\d\d", raw) and not any(m.group(g) for g in ("mult", "pct", "scale", "cur", "unit", "tail")):
@@ -177,6 +193,9 @@ def _numbers(text: str) -> list[Span]:
         amount = _FEW_WORDS.get(m.group("q").lower())
         norm = f"{amount} {unit if unit.endswith('s') else unit + 's'}" if amount else f"1 {unit.rstrip('s')}"
         out.append(Span("duration", m.start(), m.end(), m.group(0), norm))
+    for m in _BARE_SCALE.finditer(text):
+        if not any(x.start <= m.start() < x.end for x in out):
+            out.append(Span("number", m.start(), m.end(), m.group(0), _BARE[m.group(0).lower()]))
     for m in RESOLUTION.finditer(text):
         out.append(Span("number", m.start(), m.end(), m.group(0), m.group(0)))
     for m in _FRACTION.finditer(text):
@@ -184,6 +203,20 @@ def _numbers(text: str) -> list[Span]:
                                                                               if m.group("frac").lower() not in _FRACTIONS
                                                                               else m.group("frac").lower()]))
     return sorted(out, key=lambda s: s.start)
+
+
+_LEADS = frozenset(fold(w) for w in """rund etwa fast nur knapp mehr über unter ca circa insgesamt bereits schon
+    gerade around about nearly almost over under only just some roughly""".split())
+"""Capitalised words that lead a figure at a sentence's start ("Über 50 Filme") without naming it."""
+
+
+def _names_version(text: str, m: re.Match) -> bool:
+    """A bare small number right after a name is part of it: "Veo 3", "Staffel 2", not a count."""
+    if any(m.group(g) for g in ("mult", "pct", "scale", "cur", "unit", "tail")) or not re.fullmatch(r"\d{1,2}", m.group("num")):
+        return False
+    before = text[: m.start()].split()[-1:]
+    word = before[0] if before else ""
+    return bool(re.fullmatch(r"[A-ZÄÖÜ][\w-]*", word)) and fold(word) not in STOPWORDS | PREPOSITIONS | _LEADS
 
 
 def _plain(raw: str) -> str:
@@ -266,8 +299,12 @@ def _names(text: str, kind: str) -> list[Span]:
         if at_start and len(name.split()) == 1:
             continue
         if kind == "organisation" and not _ORG_HINT.search(
-            " ".join(w for w in name.split() if w.upper().strip(".:,;") not in _GENERIC_ACRONYMS)
+            " ".join(w for w in re.split(r"[\s-]+", name) if w.upper().strip(".:,;") not in _GENERIC_ACRONYMS)
         ):
-            continue  # "KI", "VFX", "CEO Ted": no organisation
+            continue  # "KI", "VFX", "CEO Ted", "KI-Schutzmaßnahmen": no organisation
+        if kind == "place" and (lead := re.match(r"(?i:(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe) )", name)):
+            name, start = name[lead.end():], start + lead.end()  # "Beim Earnings Call" at a sentence's start
+        if kind == "place" and not _WHERE.search(text[max(0, start - 12):start]):
+            continue  # "in Buenos Aires", "aus den USA"; a German noun elsewhere is no place
         out.append(Span(kind, start, start + len(name), name, name))
     return out

@@ -14,7 +14,7 @@ LEXICAL_WEIGHT = 0.25
 
 _NUMERIC_Q = re.compile(
     r"\b(how (much|many|long|large|big|high|fast|often|old)|what (share|percentage|proportion|fraction|number|amount)"
-    r"|by how much|wie ?viele?|wie (lange|hoch|groß|oft|schnell|alt)|welche[rnms]? anteil|wieviel|anzahl)\b",
+    r"|by how much|wie ?viele?[nr]?|wie (lange|hoch|groß|oft|schnell|alt)|welche[rnms]? anteil|wieviel|anzahl)\b",
     re.I,
 )
 _WHEN_Q = re.compile(r"\b(when|what year|which year|since when|wann|welchem jahr|seit wann)\b", re.I)

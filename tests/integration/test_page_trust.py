@@ -138,7 +138,7 @@ def _submit_and_wait(page: Any) -> Any:
     try:  # the caret comes back once the box is enabled again
         page.wait_for_function(
             "() => document.activeElement && document.activeElement.matches('#rag-question textarea')",
-            timeout=5_000,
+            timeout=20_000,
         )
     except Exception:  # noqa: BLE001 - reported by the assertion below, with what has focus instead
         pass
@@ -197,7 +197,7 @@ def _walk_through(live: dict[str, Any], report: dict[str, Any]) -> None:
                 "(q) => { const b = document.querySelector('#rag-question textarea');"
                 " return b && b.value === q && document.activeElement === b; }",
                 arg=example,
-                timeout=5_000,
+                timeout=20_000,
             )
             reply, focused = _submit_and_wait(page)
             report["focus"].append({"after": example, "focused": focused})
@@ -241,7 +241,7 @@ def _walk_through(live: dict[str, Any], report: dict[str, Any]) -> None:
 
         answer.locator(".rag-text a.cite").first.click()
         card = page.locator("#rag-sources .src-card.active")
-        card.locator("mark").wait_for(timeout=5_000)
+        card.locator("mark").wait_for(timeout=20_000)
         panel_title = card.locator(".src-title").inner_text()
         assert panel_title.startswith(expected.title), (panel_title, expected.title)
         assert expected.file in card.locator(".src-file").inner_text()
@@ -255,7 +255,7 @@ def _walk_through(live: dict[str, Any], report: dict[str, Any]) -> None:
             page.wait_for_function(
                 "(dark) => document.body.classList.contains('dark') === dark",
                 arg=scheme == "dark",
-                timeout=5_000,
+                timeout=20_000,
             )
             page.wait_for_timeout(300)  # let transitions settle
             page.mouse.move(0, 0)
