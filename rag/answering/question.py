@@ -225,8 +225,8 @@ def _units(lowered: str) -> tuple[str, ...]:
     lowered = re.sub(rf"\b(per|pro|je|each|every|a|jede[nmrs]?)\s+({_UNITS['time']})\b", " ", lowered)
     lowered = re.sub(r"\bsecond(?=\s+[a-z])", " ", lowered)  # "the second quarter": an ordinal, not a time
     units = tuple(u for u, pattern in _UNITS.items() if re.search(rf"(?<!\w)({pattern})", lowered))
-    # "What share of the hours …?" asks for a share of them, not for hours
-    return tuple(u for u in units if u != "time") if "percent" in units else units
+    # "What share of the hours …?", "… of the revenue": a share of them, not hours or money
+    return tuple(u for u in units if u not in ("time", "money")) if "percent" in units else units
 
 
 def _words(text: str) -> list[str]:

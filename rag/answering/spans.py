@@ -89,9 +89,11 @@ _GENERIC_ACRONYMS = frozenset("KI AI GENAI VFX CGI CEO CFO CTO COO USD EUR TV YO
 """Capitals that name no organisation."""
 _COMMON_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ionen", "ismus", "ität", "ten",
                         "nisse", "ierung")
-_PLACE_WORDS = frozenset("in im aus nach über of from at ins".split())
-_WHERE = re.compile(r"(?i:\b(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe|across|throughout)\s(?:(?:der|den|dem|des|die|the)\s)?)$")
+_PLACE_WORDS = frozenset(fold(w) for w in "in im aus nach über of from at ins".split())
+_WHERE = re.compile(r"(?i:\b(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe|across|throughout)\s(?:(?P<det>der|den|dem|des|die)\s|the\s)?)$")
 """What precedes a place named in a sentence."""
+_NAMED_NOUN = re.compile(r"\b(?!(?:KI|AI|VFX|CGI|TV)\b)[A-ZÄÖÜ]{2,}\b")
+"""After a German article a noun is a place only when it reads as a name: "den USA", "der DACH-Region"."""
 _SPEECH = frozenset(fold(w) for w in """betonte betont sagte sagt erklärte erklärt meinte meint so laut verriet verrät
     warnte warnt schrieb said says told stressed explained added wrote warned""".split())
 """Words after which a lone surname is the speaker: "…, betonte Sarandos"."""
@@ -304,7 +306,8 @@ def _names(text: str, kind: str) -> list[Span]:
             continue  # "KI", "VFX", "CEO Ted", "KI-Schutzmaßnahmen": no organisation
         if kind == "place" and (lead := re.match(r"(?i:(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe) )", name)):
             name, start = name[lead.end():], start + lead.end()  # "Beim Earnings Call" at a sentence's start
-        if kind == "place" and not _WHERE.search(text[max(0, start - 12):start]):
-            continue  # "in Buenos Aires", "aus den USA"; a German noun elsewhere is no place
+        where = _WHERE.search(text[max(0, start - 12):start]) if kind == "place" else None
+        if kind == "place" and (not where or (where.group("det") and not _NAMED_NOUN.search(name))):
+            continue  # "in Buenos Aires", "aus den USA"; not "bei dem KI-Software", nor a German noun elsewhere
         out.append(Span(kind, start, start + len(name), name, name))
     return out
