@@ -97,5 +97,13 @@ def for_embedding(text: str) -> str:
 
 
 def contains(haystack: str, needle: str) -> bool:
-    """Case- and typography-insensitive substring test (as the eval compares)."""
-    return normalize(needle) in normalize(haystack)
+    """Case- and typography-insensitive substring test, as the eval compares. A needle of up
+    to four characters must start a word: "ten" is not in "ersten", "no" not in
+    "technologischer"; "zehn" is in "zehnmonatige"."""
+    needle, haystack = normalize(needle), normalize(haystack)
+    if len(needle) <= SHORT_NEEDLE:
+        return re.search(rf"(?<!\w){re.escape(needle)}", haystack) is not None
+    return needle in haystack
+
+
+SHORT_NEEDLE = 4

@@ -94,6 +94,8 @@ _META_CUES = frozenset(
     zeitung magazin medium originalquelle
     """.split()
 )
+CARRIED = re.compile(r"\s*\([^()]*\)(?=\W*$)")
+"""What a follow-up carries from the turn before, in parentheses at its end."""
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)(?:er)?s?\b")
 _QUARTER = re.compile(r"\b(?:q([1-4])|([1-4])(?:st|nd|rd|th)? quarter|([1-4])\.\s?quartal|(first|second|third|fourth|erste[nm]?|zweite[nm]?|dritte[nm]?|vierte[nm]?) (?:quarter|quartal))\b", re.I)
 _ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "erste": "1", "zweite": "2", "dritte": "3", "vierte": "4"}
@@ -179,7 +181,7 @@ def analyze(question: str) -> QuestionAnalysis:
         kind = "date"
     elif about == "outlet" and kind in ("description", "person"):
         kind = "organisation"
-    own = re.sub(r"\s*\([^()]*\)(?=\W*$)", "", lowered)  # without what a follow-up carried: "(kostete der … Film)"
+    own = CARRIED.sub("", lowered)  # without what a follow-up carried: "(kostete der … Film)"
     if kind == "description" and {"percent", "money", "multiplier"} & set(_units(own)) and not _COMPARE.search(lowered):
         kind = "number"
     quarters = periods(text)

@@ -5,7 +5,8 @@ A fitted model weighs evidence; these say when there is none to weigh:
 - a sentence without a value of the asked kind doesn't answer "how many", "when",
   "how long", "where" or "which company";
 - an article that names none of the question's names can't answer it
-  ("Wann öffnet die Kasse des Kinos in Graz?");
+  ("Wann öffnet die Kasse des Kinos in Graz?"), nor can any when no retrieved article names
+  one of them ("Welche Bewertung erhielt „The Eternaut“ bei IMDb?");
 - a sentence about another quarter doesn't answer for the one asked (Q2 profit for "Q3").
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 
 from rag.answering.followup_words import NOUN_SUFFIXES
-from rag.answering.question import QuestionAnalysis, identifies, periods
+from rag.answering.question import CARRIED, QuestionAnalysis, identifies, periods
 from rag.answering.spans import MONTH_WORDS
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import cognate, fold
@@ -45,26 +46,35 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
 
 
 def _strangers(q: QuestionAnalysis, hits: Hits):
-    """For an article (by file), the question's names it never mentions, when it mentions none of them."""
+    """For an article (by file), the question's names that keep it from answering: all of them
+    when it mentions none, or those that no retrieved article mentions ("bei IMDb")."""
     names = [n for n in q.names if len(n) > 2 and identifies(q.text, n, q.lang) and not _SOURCE_NAME.search(fold(n))
-             and fold(n) not in _MONTHS and f"&{n}" not in q.text]  # "D-Profis" of "L&D-Profis" is no name of its own
+             and fold(n) not in _MONTHS and f"&{n}" not in q.text  # "D-Profis" of "L&D-Profis" is no name of its own
+             and not re.search(r"-[a-zäöü]+$", n)]  # nor is an adjective: "KI-bedingte"
     if q.lang == "de":  # "das Thema Jobsicherheit": German nouns in a run of capitals name nothing
         parts = {n: [w for w in n.split() if len(w) > 2 and identifies(q.text, w, q.lang)] for n in names}
         names = [x for n in names for x in ([n] if len(parts[n]) == len(n.split()) else parts[n])]
         names += [m for m in _PLACE.findall(q.text)
                   if not any(m in n or n in m for n in names) and not fold(m).endswith(NOUN_SUFFIXES)]
+    own = CARRIED.sub("", q.text)  # a follow-up's carried words are context, not what it asks about
     seen: dict[str, list[str]] = {}
+
+    def missing(file: str) -> list[str]:
+        if file not in seen:
+            text = _article_text(hits.article(file))
+            seen[file] = [n for n in names if not _named(n, text, hits.translations)]
+        return seen[file]
 
     def unknown(file: str) -> list[str]:
         if not names or hits.article is None:
             return []
-        if file not in seen:
-            text = _article_text(hits.article(file))
-            missing = [n for n in names if not _named(n, text, hits.translations)]
-            seen[file] = missing if len(missing) == len(names) else []
-        return seen[file]
+        if len(missing(file)) == len(names):
+            return missing(file)
+        files = dict.fromkeys(s.passage.file for s in hits.sentences)
+        return [n for n in missing(file) if n in own and all(n in missing(f) for f in files)]
 
     return unknown
+
 
 
 _PLACE = re.compile(r"\b(?:in|aus|nach|bei)\s+([A-ZÄÖÜ][\w-]+(?:\s[A-ZÄÖÜ][\w-]+)*)")
