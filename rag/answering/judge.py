@@ -49,7 +49,7 @@ TURN_FEATURES = ("quoted_before", "follows_quote", "asked_similarity_gap", "aske
 """Zero outside follow-ups, so not standardised over all candidates (that lets them run away):
 the two flags keep their raw scale, the own-word scores are scaled over the follow-ups alone."""
 ANSWERABILITY = (
-    "best_retrieval_score", "ranking_score", "margin", "typed_missing", "constraints_in_sentence",
+    "best_retrieval_score", "ranking_score", "margin", "constraints_in_sentence",
     "constraints_in_passage", "names_in_passage",
 )
 
@@ -285,7 +285,6 @@ def answerability_features(
         "best_retrieval_score": best_retrieval,
         "ranking_score": score,
         "margin": score - rival,
-        "typed_missing": ranking["typed_missing"],
         "constraints_in_sentence": _share([_mentions(sentence, c) for c in constraints]),
         "constraints_in_passage": _share([c not in missing for c in constraints]),
         "names_in_passage": _share([n not in unnamed for n in names]),

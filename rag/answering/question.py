@@ -27,7 +27,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
         ("duration", r"\b(how long|for how long|wie lange?|wie viele[nr]? (jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|minuten|sekunden))\b"),
-        ("date", r"\b(when|what year|which year|what date|which date|since when|in what year|what month|which month"
+        ("date", r"\b(when|what years?|which years?|what date|which date|since when|in what years?|what month|which month"
                  r"|wann|seit wann|in welchem jahr|welche[ms]? jahr|an welchem tag|welche[ms]? datum|in welchem monat"
                  r"|which decade|welche[ms]? jahrzehnt)\b"),
         ("organisation", r"\b(which|what) ([\w-]+ )?(company|companies|studio|studios|firm|organi[sz]ation|outlet|publication|site"
@@ -113,6 +113,8 @@ _UNITS = {
 }
 _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|worse|compared|mehr|weniger|schneller"
                           r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
+_MANNER = re.compile(r"(how|wie)\s+(do|does|did|can|could|will|would|should|is|are|was|were|[a-zäöü]+(t|en))\b")
+"""'How do … bring costs down?': asks in what way, not for a figure ("how much" is not matched: no verb)."""
 _COMPARE = re.compile(r"\b(compare[sd]?|comparison|vergleich\w*)\b")
 """How one thing compares with another: a description, not one number."""
 _META = (
@@ -182,7 +184,8 @@ def analyze(question: str) -> QuestionAnalysis:
     elif about == "outlet" and kind in ("description", "person"):
         kind = "organisation"
     own = CARRIED.sub("", lowered)  # without what a follow-up carried: "(kostete der … Film)"
-    if kind == "description" and {"percent", "money", "multiplier"} & set(_units(own)) and not _COMPARE.search(lowered):
+    if (kind == "description" and {"percent", "money", "multiplier"} & set(_units(own)) and not _COMPARE.search(lowered)
+            and not _MANNER.match(main)):
         kind = "number"
     quarters = periods(text)
     years = [m.group(1) for m in _YEAR.finditer(text)]
