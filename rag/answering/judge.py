@@ -315,7 +315,7 @@ def _unit(span: spans.Span) -> str:
     if value.startswith(("$", "€")):
         return "money"
     if value in ("billions", "millions"):
-        return "amount"  # "Milliarden": of money or of anything counted
+        return "amount"  # "Milliarden" without a figure
     if spans.RESOLUTION.fullmatch(value):
         return "resolution"
     return "multiplier" if value.endswith("×") else "count"
@@ -331,8 +331,8 @@ def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
         return True  # "die Kosten halbiert": a share of an amount
     if "comparison" in asked:
         asked |= {"percent", "multiplier"}  # "zehn Prozent besser", "zehnmal schneller"
-    if _unit(span) == "amount":
-        return not asked or bool({"money", "count"} & asked)
+    if _unit(span) == "amount":  # "Milliarden investiert"; "Millionen von Abonnenten" is no count of data points
+        return "money" in asked or (not asked and bool(_MEASURE.search(q.text)))
     if not asked:  # "how many" counts; "how much experience" may be measured in anything
         return _unit(span) == "count" or bool(_MEASURE.search(q.text))
     return _unit(span) in asked
