@@ -7,7 +7,7 @@ Layers, lowest first; a module may import its own layer or a lower one:
     2 retrieval   rag.retrieval: embeddings, store, keyword index, lexicon, fusion
     3 answering   rag.answering: question analysis, spans, extractive answers, citations
     4 generation  rag.generation: chat models, prompts, claim check, fallback
-    5 facade      rag (the package), rag.assistant, rag.lcel, rag.evaluate
+    5 facade      rag (the package), rag.assistant, rag.lcel, rag.evaluate, rag.claim_eval
     6 front-ends  ui (the CLI among them), bench
 
 Imports inside functions are for optional extras and heavy loads only, and say why
@@ -24,7 +24,7 @@ PACKAGES = ("rag", "ingest", "ui", "bench")
 MAX_LINES = 400
 
 SHARED = {"rag.types", "rag.text", "rag.sentences", "rag.errors", "rag.config"}
-FACADE = {"rag", "rag.assistant", "rag.lcel", "rag.evaluate"}
+FACADE = {"rag", "rag.assistant", "rag.lcel", "rag.evaluate", "rag.claim_eval"}
 STAGES = (
     ("ingest", 1), ("rag.retrieval", 2), ("rag.answering", 3), ("rag.generation", 4), ("ui", 6), ("bench", 6),
 )

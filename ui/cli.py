@@ -149,9 +149,17 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.claim_eval import evaluate_claims, is_claims_file  # lazy: only `rag eval` scores files
     from rag.evaluate import evaluate_file, format_report  # lazy: only `rag eval` scores files
 
     bot = _assistant(args)
+    if is_claims_file(args.file):
+        report = evaluate_claims(bot, args.file)
+        for row in report["rows"] if args.json else [r for r in report["rows"] if not r["right"]]:
+            print(json.dumps(row, ensure_ascii=False) if args.json else f"FAIL {row['id']}: {row['claim']!r} "
+                  f"{'removed' if row['supported'] else 'kept'} {row['reasons']}")
+        print(json.dumps(report["summary"]))
+        return 0
     report = evaluate_file(bot, args.file, k=args.k or 5)
     if not args.json:
         print(format_report(report))
@@ -163,17 +171,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 JUDGE_TRAINING = ("eval/qa_train.jsonl", "eval/calibration.jsonl", "eval/followups_train.jsonl")
+CLAIMS_TRAINING = "eval/claims.jsonl"
 
 
 def cmd_fit_judge(args: argparse.Namespace) -> int:
+    from rag.claim_eval import fit_claim_check  # lazy: only `rag fit-judge` fits
     from rag.evaluate import fit_judge  # lazy: only `rag fit-judge` fits
 
     files = args.files or [Path(f) for f in JUDGE_TRAINING]
-    missing = [str(f) for f in files if not f.is_file()]
+    claims = args.claims or Path(CLAIMS_TRAINING)
+    missing = [str(f) for f in [*files, claims] if not f.is_file()]
     if missing:
-        msg = f"No question file at {', '.join(missing)}. Run `rag fit-judge` from the project folder or name the files."
+        msg = f"No training file at {', '.join(missing)}. Run `rag fit-judge` from the project folder or name the files."
         raise ConfigError(msg)
-    fitted = fit_judge(_assistant(args), files, out=args.out)
+    bot = _assistant(args)
+    fitted = fit_judge(bot, files, out=args.out)
+    fitted["claim_check"] = fit_claim_check(bot, claims, out=args.cuts_out, cv=args.cv)
     print(json.dumps(fitted, ensure_ascii=False, indent=2))
     return 0
 
@@ -218,15 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="passages to retrieve")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("eval", help="score a JSONL question set")
+    p = sub.add_parser("eval", help="score a JSONL question set (or a set of labelled drafts for the claim check)")
     p.add_argument("file")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="one JSON row per question, then the summary last")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("fit-judge", help="refit the evidence judge on written question sets")
+    p = sub.add_parser("fit-judge", help="refit the evidence judge and the claim check on written sets")
     p.add_argument("files", nargs="*", type=Path, help=f"JSONL question sets (default: {' '.join(JUDGE_TRAINING)})")
     p.add_argument("--out", type=Path, help="where to write the weights (default: the package's judge_weights.json)")
+    p.add_argument("--claims", type=Path, help=f"labelled drafts for the claim check's cuts (default: {CLAIMS_TRAINING})")
+    p.add_argument("--cuts-out", type=Path, help="where to write the cuts (default: the package's support_cuts.json)")
+    p.add_argument("--cv", action="store_true", help="also cross-validate the claim check's cuts over the file's folds")
     p.set_defaults(func=cmd_fit_judge)
 
     p = sub.add_parser("ui", help="open the chat page")

@@ -38,7 +38,7 @@ from rag.generation.claims import (
     split_claims,
     strip_markers,
 )
-from rag.generation.support import Verdict, judge
+from rag.generation.support import Cuts, Verdict, default_cuts, judge
 from rag.text import fold
 from rag.types import Passage
 
@@ -156,16 +156,15 @@ class SupportChecker:
     Args:
         embed: Texts to vectors, e.g. ``embeddings.embed_documents``.
         split_sentences: Text to sentence spans, e.g. ``rag.sentences.split_sentences``.
-        threshold: Unused; kept for callers of the earlier score-threshold check.
         judge: Decides whether one unit supports one claim (``rag.generation.support.judge``).
+        cuts: The judge's cuts (the fitted ones when not given).
     """
 
-    def __init__(
-        self, embed: EmbedFn, split_sentences: SplitFn, threshold: float | None = None, judge: JudgeFn = judge
-    ) -> None:
+    def __init__(self, embed: EmbedFn, split_sentences: SplitFn, judge: JudgeFn = judge, cuts: Cuts | None = None) -> None:
         self.embed = embed
         self.split_sentences = split_sentences
         self.judge = judge
+        self.cuts = cuts
         self._vectors: dict[str, np.ndarray] = {}
         self._sims: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
@@ -325,7 +324,8 @@ class SupportChecker:
         self._vecs(sorted({t.form for t in focus} | {t.form for t in answer.words}))
         parts = {t.form: ps for t in answer.words if (ps := compound_parts(t.form))}
         self._vecs(sorted({p for ps in parts.values() for p in ps}))
-        found = [t for t in focus if aligned(t, answer, self.sim, parts) or name_in(t.form, answer.folded)]
+        match = (self.cuts or default_cuts()).word_match
+        found = [t for t in focus if aligned(t, answer, self.sim, parts, match) or name_in(t.form, answer.folded)]
         return len(found) / len(focus)
 
     def _support(
@@ -339,7 +339,7 @@ class SupportChecker:
     ) -> Support:
         best: tuple[Verdict, _Unit, tuple[bool, bool, float]] | None = None
         for u in units:
-            verdict = self.judge(claim, u.view, sim=self.sim, parts=parts, focus=focus, known=known)
+            verdict = self.judge(claim, u.view, sim=self.sim, parts=parts, focus=focus, known=known, cuts=self.cuts)
             # A single sentence is the better quote when it supports the claim on its own.
             key = (verdict.supported, not u.view.pieces, verdict.score)
             if best is None or key > best[2]:

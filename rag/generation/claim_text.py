@@ -20,7 +20,6 @@ import numpy as np
 from rag.answering.question import language
 from rag.text import STOPWORDS, fold, normalize, stem
 
-WORD_MATCH = 0.66  # word-vector cosine that counts as a translation ("faster" ~ "schneller" 0.94)
 
 _NUMBER_WORDS = {
     w: int(v)
@@ -334,7 +333,7 @@ def _compound_of(word: str, compound: str) -> bool:
 
 
 def aligned(
-    token: Token, unit: View, sim: WordSim, parts: dict[str, list[str]], threshold: float = WORD_MATCH
+    token: Token, unit: View, sim: WordSim, parts: dict[str, list[str]], threshold: float
 ) -> list[int]:
     """Positions of unit tokens that match ``token``: same word or stem, compound part, or translation."""
     out = []

@@ -24,9 +24,12 @@ replace it (``SupportChecker(judge=...)``) as long as it returns a ``Verdict``.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rag.answering import spans
 from rag.answering.question import language
@@ -35,7 +38,6 @@ from rag.generation.claim_text import (
     GERMAN_NOUN,
     PERIOD_WORDS,
     VALUE_WORDS,
-    WORD_MATCH,
     Token,
     View,
     WordSim,
@@ -45,19 +47,57 @@ from rag.generation.claim_text import (
     names_in,
     view,
 )
+from rag.errors import ConfigError
 from rag.text import STOPWORDS, fold
 
-MIN_COVERAGE = 0.5  # share of the claim's relation words matched in the unit
-MIN_SIMILARITY = 0.25  # sentence-vector cosine of claim and unit
 FRAGMENT_WORDS = 2  # a claim with fewer content words than this is elliptic
-STRONG_MATCH = 0.66  # a claim resting on one relation word needs them translated this closely
 _COMPARE = re.compile(r"\b(over|than|rather than|instead of|gegenuber|statt|anstelle|versus|vs)\b")
 _EARLIER = frozenset(
     "before previous previously former formerly original originally initial initially earlier "
     "vorher zuvor fruher ursprunglich ursprunglichen bisherige bisherigen vorherige vorherigen".split()
 )
 """Words that move a claim to an earlier state: the unit must say so too."""
-EARLIER_MATCH = 0.8  # their vectors sit near unrelated words ("before" ~ "künftig" 0.70)
+CUTS_PATH = Path(__file__).with_name("support_cuts.json")
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """The check's cuts, fitted on labelled drafts (``rag fit-judge``; ``support_cuts.json``)."""
+
+    min_coverage: float
+    """Share of the claim's relation words matched in the unit."""
+    min_similarity: float
+    """Sentence-vector cosine of claim and unit."""
+    word_match: float
+    """Word-vector cosine that counts as a translation ("faster" ~ "schneller" 0.94)."""
+    strong_match: float
+    """The same for a claim resting on one relation word."""
+    earlier_match: float
+    """The same for "before", "zuvor" (their vectors sit near unrelated words: "before" ~ "künftig")."""
+    fitted_on: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, path: Path = CUTS_PATH) -> Cuts:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(**{f: data[f] for f in CUT_NAMES}, fitted_on=data.get("fitted_on", {}))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            msg = f"The claim check's cuts at {path} can't be read ({e}). Refit them with `rag fit-judge`."
+            raise ConfigError(msg) from None
+
+    def save(self, path: Path = CUTS_PATH) -> None:
+        data = {**{f: round(getattr(self, f), 4) for f in CUT_NAMES}, "fitted_on": self.fitted_on}
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+CUT_NAMES = ("min_coverage", "min_similarity", "word_match", "strong_match", "earlier_match")
+
+
+@functools.lru_cache(maxsize=1)
+def default_cuts() -> Cuts:
+    return Cuts.load()
+
+
 _ENUM_CONJ = re.compile(r"\s(?:and|und|or|oder|sowie|as well as)\s")
 
 
@@ -78,6 +118,7 @@ def judge(
     parts: dict[str, list[str]] | None = None,
     focus: Sequence[Token] = (),
     known: frozenset[str] = frozenset(),
+    cuts: Cuts | None = None,
 ) -> Verdict:
     """Decide whether ``unit`` supports ``claim``.
 
@@ -88,11 +129,13 @@ def judge(
         focus: The question's focus words (``view(question)`` tokens), checked with an elliptic claim.
         known: Folded words written capitalised inside the passages' sentences (names, in English);
             a claim's capitalised first word among them is a name too.
+        cuts: The fitted cuts (``default_cuts()`` when not given).
 
     Returns:
         A ``Verdict``; ``reasons`` lists every failed condition.
     """
     parts = parts or {}
+    cuts = cuts or default_cuts()
     copied = claim.folded.rstrip(" .!?…")
     if len(copied) >= 20 and copied in unit.folded:
         return Verdict(True, 2.0)  # a verbatim quote of the unit
@@ -117,7 +160,7 @@ def judge(
             reasons.append(f"name '{name}' not in the unit")
 
     words = content_words(claim, names)
-    threshold = STRONG_MATCH if len(words) <= 1 else WORD_MATCH
+    threshold = cuts.strong_match if len(words) <= 1 else cuts.word_match
     where = {t.word: aligned(t, unit, sim, parts, threshold) for t in words}
     matched = [t for t in words if where[t.word]]
     fragment = not words or (len(words) < FRAGMENT_WORDS and len(claim.tokens) <= 4)
@@ -137,23 +180,23 @@ def judge(
         coverage = (len(matched) + len(hits)) / max(1, len(words) + len(asked))
     else:
         coverage = len(matched) / len(words)
-        if coverage < MIN_COVERAGE:
+        if coverage < cuts.min_coverage:
             missing = ", ".join(t.word for t in words if not where[t.word])
             reasons.append(f"relation not supported (unmatched: {missing})")
 
     # "the forecast *before* it was raised" is another forecast than the one raised
     reasons += [f"'{t.word}' is not said in the unit" for t in words
-                if t.word in _EARLIER and not aligned(t, unit, sim, parts, EARLIER_MATCH)]
+                if t.word in _EARLIER and not aligned(t, unit, sim, parts, cuts.earlier_match)]
     # ... and measures the same thing there.
     reasons += _attachment(claim, unit, matched, where, names)
     reasons += _roles(claim, unit, names)
-    reasons += _someone_else(claim, unit, names, sim, parts)
-    reasons += _list_items(claim, unit, sim, parts, names)
+    reasons += _someone_else(claim, unit, names, sim, parts, cuts.word_match)
+    reasons += _list_items(claim, unit, sim, parts, names, cuts.word_match)
 
     similarity = (
         float(claim.vector @ unit.vector) if claim.vector is not None and unit.vector is not None else 0.0
     )
-    if similarity < MIN_SIMILARITY and not (fragment and names and not reasons):
+    if similarity < cuts.min_similarity and not (fragment and names and not reasons):
         reasons.append(f"meaning too far from the unit ({similarity:.2f})")
     score = similarity + 0.3 * coverage + 0.05 * len(claim.numbers) - 0.1 * len(reasons)
     return Verdict(not reasons, round(score, 4), reasons)
@@ -257,7 +300,7 @@ _ANAPHOR = re.compile(
 
 
 def _someone_else(
-    claim: View, unit: View, names: list[str], sim: WordSim, parts: dict[str, list[str]]
+    claim: View, unit: View, names: list[str], sim: WordSim, parts: dict[str, list[str]], match: float
 ) -> list[str]:
     """In two sentences, the one stating the relation must name the claim's subject, or refer back to it.
 
@@ -268,7 +311,7 @@ def _someone_else(
     if len(unit.pieces) < 2 or not names:
         return []
     words = content_words(claim, names)
-    counts = [sum(1 for t in words if aligned(t, piece, sim, parts)) for piece in unit.pieces]
+    counts = [sum(1 for t in words if aligned(t, piece, sim, parts, match)) for piece in unit.pieces]
     at = counts.index(max(counts))
     main = unit.pieces[at]
     missing = [n for n in names if not name_in(n, main.folded)]
@@ -320,7 +363,7 @@ _COPULA = re.compile(
 
 
 def _list_items(
-    claim: View, unit: View, sim: WordSim, parts: dict[str, list[str]], names: list[str]
+    claim: View, unit: View, sim: WordSim, parts: dict[str, list[str]], names: list[str], match: float
 ) -> list[str]:
     """Each item of an enumeration ("A, B and C") must be matched in the unit."""
     text = claim.text.rstrip(".!?… ")
@@ -346,6 +389,6 @@ def _list_items(
         if item_names and all(name_in(n, unit.folded) for n in item_names):
             continue
         words = content_words(v, item_names)
-        if item_names or (words and not all(aligned(t, unit, sim, parts) for t in words[:2])):
+        if item_names or (words and not all(aligned(t, unit, sim, parts, match) for t in words[:2])):
             reasons.append(f"list item '{item}' not in the unit")
     return reasons

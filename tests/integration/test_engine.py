@@ -220,6 +220,18 @@ def test_the_judge_declines_what_nothing_is_about_and_says_why(engine):
     assert 0.0 < answered.evidence["probability"] <= 1.0
 
 
+def test_rag_fit_judge_reproduces_the_shipped_claim_check_cuts(engine, tmp_path):
+    """The claim check's cuts in the repo are what `rag fit-judge` computes on eval/claims.jsonl."""
+    from rag.claim_eval import fit_claim_check
+    from rag.generation.support import Cuts
+
+    shipped = Cuts.load()
+    fit_claim_check(engine, ROOT / "eval" / shipped.fitted_on["files"][0], out=tmp_path / "cuts.json")
+    refit = Cuts.load(tmp_path / "cuts.json")
+    assert refit == shipped and refit.fitted_on == shipped.fitted_on
+    assert refit.fitted_on["invented_kept"] == 0
+
+
 def test_rag_fit_judge_reproduces_the_shipped_weights(engine, tmp_path):
     """The weights in the repo are what `rag fit-judge` computes on the training files."""
     from rag.answering.judge import WEIGHTS_PATH, Weights

@@ -53,4 +53,4 @@ def test_cli_parser_knows_every_command():
 def test_fit_judge_names_a_missing_file(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("RAG_HOME", str(tmp_path))
     assert main(["fit-judge", str(tmp_path / "none.jsonl")]) == 2
-    assert "No question file" in capsys.readouterr().err
+    assert "No training file" in capsys.readouterr().err
