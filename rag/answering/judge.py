@@ -176,13 +176,12 @@ def judge(
     q = analyze(question)
     rows = candidate_features(q, hits.sentences, previous)
     scores = [weights.ranking.score(f) for f, _ in rows]
-    rule = ruled_out(q, hits)
-    ruled = [rule(s, f) for s, (f, _) in zip(hits.sentences, rows, strict=True)]
     order = sorted(range(len(rows)), key=lambda i: scores[i], reverse=True)
     best_retrieval = max(x.score for x in hits.sentences)
     # A follow-up (searched with the user's own words too) is about what the conversation was about.
     in_scope = best_retrieval >= weights.scope or any(x.asked_similarity is not None for x in hits.sentences)
     out = []
+    rules = ruled_out(q, hits)
     for pos, i in enumerate(order):
         f, reasons = rows[i]
         rival = scores[order[1]] if pos == 0 and len(order) > 1 else scores[order[0]]
@@ -190,8 +189,8 @@ def judge(
         p = _sigmoid(weights.answerability.score(a))
         if not in_scope:
             p, more = 0.0, [*more, f"nothing retrieved is about the question (best score {best_retrieval:.2f})"]
-        elif ruled[i] is not None:
-            p, more = 0.0, [*more, *([ruled[i]] if ruled[i] else [])]
+        elif (rule := rules(hits.sentences[i], f)) is not None:
+            p, more = 0.0, [*more, *([rule] if rule else [])]
         verdict = ("answers" if pos == 0 else "partly") if p >= cut else "doesn't"
         out.append(Judgement(hits.sentences[i], scores[i], p, verdict, (*reasons, *more), {**f, **a}))
     return out
