@@ -16,13 +16,14 @@ import re
 
 from rag.answering.followup_words import NOUN_SUFFIXES
 from rag.answering.question import CARRIED, QuestionAnalysis, identifies, periods
-from rag.answering.spans import MONTH_WORDS
+from rag.answering.roles import asked_role, states_role
+from rag.answering.spans import MONTH_WORDS, find
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import cognate, fold
 
 MUST_HOLD = ("number", "date", "duration", "place", "organisation")
 """Kinds of answer a sentence must hold to answer at all: a figure, a date, a length of time, a
-place, an organisation. Not a person: "Wer …?" is often answered by a group ("ihre Co-Stars")."""
+place, an organisation."""
 
 
 _FREQUENCY = re.compile(r"\b(how often|wie oft|wie häufig)\b", re.I)
@@ -33,16 +34,39 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
     """A check of one candidate and its ranking features: ``None`` when no rule applies, else
     why it can't answer (``""`` when the ranking reasons already say so)."""
     strangers = _strangers(q, hits)
+    role = asked_role(q.text, q.kind)
 
     def rule(s: SentenceHit, ranking: dict[str, float]) -> str | None:
         if q.kind in MUST_HOLD and ranking["typed_missing"] and not _FREQUENCY.search(q.text):
             return ""  # the ranking reasons already say "holds no number that the question doesn't"
+        if q.kind == "person" and ranking["typed_missing"] and not _POSSESSIVE.search(q.text) \
+                and not _names_anyone(q, s.text):
+            return ""  # "Wer leitet Eyeline Studios?" and no one named
+        if role and not states_role(role, s.text):
+            return f"the sentence doesn't say who is {role.name}" if q.kind == "person" else \
+                f"the sentence doesn't say when or where it was {role.name}"
         if q.quarters and (other := periods(s.text)) and not set(q.quarters) & set(other):
             return f"the sentence is about {', '.join(p.upper() for p in other)}, not {', '.join(p.upper() for p in q.quarters)}"
         unknown = strangers(s.passage.file)
         return f"the article never names {', '.join(unknown)}" if unknown else None
 
     return rule
+
+
+def _names_anyone(q: QuestionAnalysis, text: str) -> bool:
+    """With no person named, "Wer …?" may still be answered by a company or a group of people
+    ("die Autoren", "ihre Co-Stars") that the question doesn't name."""
+    asked = fold(q.text)
+    return any(fold(v.text) not in asked for v in find(text, "organisation")) or any(
+        fold(m) not in asked for m in _PEOPLE.findall(text))
+
+
+_POSSESSIVE = re.compile(r"\b(whose|wessen)\b", re.I)
+""""Whose …?" is often answered by a reference ("das Unternehmen … ihrer VFX-Abteilung")."""
+_PEOPLE = re.compile(
+    r"\b[A-ZÄÖÜ][\w-]*(?i:innen|oren|eure|isten|enten|anten|leute|menschen|kreative|schaffende|stars|artists"
+    r"|ers|ists|ors)\b")
+"""Plural nouns for groups of people: "Autoren", "Kreative", "Co-Stars", "Concept Artists"."""
 
 
 def _strangers(q: QuestionAnalysis, hits: Hits):

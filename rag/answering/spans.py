@@ -89,6 +89,8 @@ _GENERIC_ACRONYMS = frozenset("KI AI GENAI VFX CGI CEO CFO CTO COO USD EUR TV YO
 """Capitals that name no organisation."""
 _COMMON_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ionen", "ismus", "ität", "ten",
                         "nisse", "ierung")
+_NOT_A_NAME = re.compile(r"(?:liche|lichen|ische|ischen)$|[a-z][A-Z]{2}")
+"""An adjective ("Künstliche Intelligenz") or a brand with an acronym inside ("OpenAIs"): no person's name."""
 _PLACE_WORDS = frozenset(fold(w) for w in "in im aus nach über of from at ins".split())
 _WHERE = re.compile(r"(?i:\b(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe|across|throughout)\s(?:(?P<det>der|den|dem|des|die)\s|the\s)?)$")
 """What precedes a place named in a sentence."""
@@ -287,8 +289,9 @@ def _names(text: str, kind: str) -> list[Span]:
                 tail = tail[1:]  # "Laut Sarandos" at a sentence's start
             lead = words[-len(tail) - 1] if 0 < len(tail) < len(words) else " ".join(text[:start].split()[-1:])
             said_by = len(tail) == 1 and fold(lead) in _SPEECH
-            if (len(tail) < 2 and not said_by) or any(fold(w).endswith(_COMMON_NOUN_ENDINGS) for w in tail):
-                continue  # "Befragten Veo", "Algorithmen Handlungsvariationen"
+            if (len(tail) < 2 and not said_by) or any(fold(w).endswith(_COMMON_NOUN_ENDINGS) or _NOT_A_NAME.search(w)
+                                                      for w in tail):
+                continue  # "Befragten Veo", "Algorithmen Handlungsvariationen", "Künstliche Intelligenz", "OpenAIs Sora"
             before = text[:start].split()[-1:]
             if before and fold(before[0]) in _PLACE_WORDS and len(tail) == len(words):
                 continue  # "in Buenos Aires", "University of Southern California": a place

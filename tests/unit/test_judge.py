@@ -174,3 +174,29 @@ def test_an_article_that_names_nothing_the_question_names_cannot_answer_it() -> 
                       translations={"argentina": ("buenos",)})
     assert any("never names" in r for j in judge(h.question, h) for r in j.reasons)
     assert not any("never names" in r for j in judge(h.question, translated) for r in j.reasons)
+
+
+def _top(question: str, text: str) -> object:
+    return judge(question, hits_for(question, {text: 0.7}, text))[0]
+
+
+def test_who_needs_someone_named_a_company_or_a_group_of_people() -> None:
+    nobody = _top("Wer leitet Eyeline Studios?", "Netflix setzte auf die Partnerschaft mit Eyeline Studios.")
+    assert nobody.probability == 0.0 and nobody.verdict == "doesn't"
+    for text in ("Die kreative Hauptarbeit übernehmen immer noch die Autoren.",
+                 "Die Firma Eyeline Studios arbeitet mit Scanline VFX zusammen."):
+        assert not any("names no one" in r or r == "" for r in _top("Wer übernimmt die Hauptarbeit?", text).reasons)
+    # "whose" is often answered by a reference ("das Unternehmen … ihrer Abteilung")
+    whose = _top("Whose VFX department is Eyeline Studios?", "Das Unternehmen setzt auf Eyeline Studios, ihre VFX-Abteilung.")
+    assert whose.probability > 0.0
+
+
+def test_a_person_in_another_role_or_a_date_of_another_event_does_not_answer() -> None:
+    cfo = _top("Who is Netflix's chief financial officer?", "Ted Sarandos, Co-CEO von Netflix, sprach von einem Erfolg.")
+    assert cfo.probability == 0.0 and any("who is CFO" in r for r in cfo.reasons)
+    born = _top("Wann wurde Oesterheld geboren?", "Oesterheld wurde 1977 verhaftet.")
+    assert born.probability == 0.0 and any("when or where it was born" in r for r in born.reasons)
+    stated = _top("Wann wurde Oesterheld geboren?", "Oesterheld wurde 1919 in Buenos Aires geboren.")
+    assert not any("when or where" in r for r in stated.reasons)
+    director = _top("Who directed the film?", "Regie führte der Mexikaner Rodrigo Prieto.")
+    assert not any("who is director" in r for r in director.reasons)
