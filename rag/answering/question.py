@@ -26,7 +26,8 @@ _ENGLISH_HINTS = re.compile(r"\b(the|and|is|how|when|who|what|which|why|did|does
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
-        ("duration", r"\b(how long|for how long|wie lange?|wie viele[nr]? (jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|minuten|sekunden))\b"),
+        ("duration", r"\b(how long|for how long|wie lange?|wie viele[nr]? (jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|minuten|sekunden)"
+                     r"|what(?: is| was)? the (?:\w+ ){0,2}(?:length|duration)|welche[rn]? (?:\w+ )?(?:länge|dauer))\b"),
         ("date", r"\b(when|what years?|which years?|what date|which date|since when|in what years?|what month|which month"
                  r"|wann|seit wann|in welchem jahr|welche[ms]? jahr|an welchem tag|welche[ms]? datum|in welchem monat"
                  r"|which decade|welche[ms]? jahrzehnt)\b"),
@@ -42,7 +43,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("person", r"\b(who|whom|whose|which (person|director|actor|author|writer|executive|ceo|journalist|reporter|expert)"
                    r"|wer|wen|wem|wessen|welche[rsmn]? (person|regisseur|regisseurin|autor|autorin|schauspieler|manager|chef"
                    r"|journalist|experte|expertin))\b"),
-        ("number", r"\b(how (much|many|big|large|high|fast|often|old|far|expensive|cheap)|what (share|percentage|proportion"
+        ("number", r"\b(how (much|many|big|large|high|fast|often|old|far|expensive|cheap)|what (\w+ )?(share|percentage|proportion"
                    r"|fraction|number|amount|rating|resolution|score|rate|growth|revenue|profit|price|cost|budget|sum)"
                    r"|by how much|by what (factor|percentage)|how much (more|less|faster|cheaper)"
                    r"|wie ?viele?[nr]?|wieviel|um wie ?viel|wie (hoch|groß|oft|schnell|alt|teuer|weit)|welche[rnms]? (anteil"
@@ -103,7 +104,7 @@ _HALF = re.compile(r"\b(h[12]|first half|second half|erste[nm]? hälfte|zweite[n
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _NAME = re.compile(r"(?<![\w])([A-ZÄÖÜ][\w’'-]*[A-Z][\w’'-]*|[A-ZÄÖÜ]{2,}\w*|[A-ZÄÖÜ][a-zäöüßé’'-]+(?:\s+[A-ZÄÖÜ][a-zäöüßé’'-]+)*)")
 _UNITS = {
-    "percent": r"percent|percentage|prozent|%|anteil|share",
+    "percent": r"percent|percentage|prozent|%|anteil|share|rate\b|wachstumsrate|quote\b",
     "money": r"dollar|usd|euro|eur|\$|€|money|geld|revenue|umsatz|profit|gewinn|cost|kosten|kostet|kostete|budget|price|preis|charge|betrag",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor|how often|wie oft|wie häufig",
@@ -229,6 +230,7 @@ def _units(lowered: str) -> tuple[str, ...]:
     # "searches per day", "pro Jahr": a rate, not a time asked for
     lowered = re.sub(rf"\b(per|pro|je|each|every|a|jede[nmrs]?)\s+({_UNITS['time']})\b", " ", lowered)
     lowered = re.sub(r"\bsecond(?=\s+[a-z])", " ", lowered)  # "the second quarter": an ordinal, not a time
+    lowered = re.sub(r"\b(yearly|annual\w*|jährlich\w*|monthly|monatlich\w*|daily|täglich\w*)\b", " ", lowered)
     units = tuple(u for u, pattern in _UNITS.items() if re.search(rf"(?<!\w)({pattern})", lowered))
     # "What share of the hours …?", "… of the revenue": a share of them, not hours or money
     return tuple(u for u in units if u not in ("time", "money")) if "percent" in units else units

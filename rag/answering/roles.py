@@ -47,7 +47,7 @@ ROLES = (
     _role("producer", r"producer|produced|produzent\w*|produziert\w*",
           r"produzent|producer|produced|produzier|produktion"),
     _role("artist", r"drew|drawn|illustrat\w*|zeichner\w*|zeichnete|gezeichnet",
-          r"zeichn|illustr|drew|drawn|artist|kunstler"),
+          r"zeichn|illustr|drew|drawn"),
     _role("creator", r"created|creator|invented|inventor|erfand|erfinder\w*|sch[oö]pfer\w*|erschaffen|geschaffen|schuf",
           r"schopfer|erschaff|geschaffen|schuf|creator|created|erfind|erfand|invent"),
     _role("spokesperson", r"spokes\w*|sprecher\w*", r"sprecher|spokes"),

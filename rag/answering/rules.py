@@ -7,7 +7,11 @@ A fitted model weighs evidence; these say when there is none to weigh:
 - an article that names none of the question's names can't answer it
   ("Wann öffnet die Kasse des Kinos in Graz?"), nor can any when no retrieved article names
   one of them ("Welche Bewertung erhielt „The Eternaut“ bei IMDb?");
-- a sentence about another quarter doesn't answer for the one asked (Q2 profit for "Q3").
+- a sentence about another quarter doesn't answer for the one asked (Q2 profit for "Q3"), nor
+  one whose value belongs to another version ("Veo 2 kann … 4K" for "Veo 3");
+- "who" needs someone named (or a company, or a group of people), "Wie hießen …?" a name;
+- a person in another role, or a date of another event, doesn't answer
+  (``rag.answering.roles``: "Who is the CFO?" is not answered by "Sarandos, Co-CEO").
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
     why it can't answer (``""`` when the ranking reasons already say so)."""
     strangers = _strangers(q, hits)
     role = asked_role(q.text, q.kind)
+    versions = [(m.group("base"), m.group("n")) for m in _VERSION.finditer(q.text)]
 
     def rule(s: SentenceHit, ranking: dict[str, float]) -> str | None:
         if q.kind in MUST_HOLD and ranking["typed_missing"] and not _FREQUENCY.search(q.text):
@@ -42,9 +47,13 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
         if q.kind == "person" and ranking["typed_missing"] and not _POSSESSIVE.search(q.text) \
                 and not _names_anyone(q, s.text):
             return ""  # "Wer leitet Eyeline Studios?" and no one named
+        if _ASKS_NAME.search(q.text) and not _names_anyone(q, s.text, titles=True):
+            return "the sentence names nothing the question asks the name of"
         if role and not states_role(role, s.text):
             return f"the sentence doesn't say who is {role.name}" if q.kind == "person" else \
                 f"the sentence doesn't say when or where it was {role.name}"
+        if versions and (other := _other_version(q, versions, s.text)):
+            return other
         if q.quarters and (other := periods(s.text)) and not set(q.quarters) & set(other):
             return f"the sentence is about {', '.join(p.upper() for p in other)}, not {', '.join(p.upper() for p in q.quarters)}"
         unknown = strangers(s.passage.file)
@@ -53,12 +62,50 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
     return rule
 
 
-def _names_anyone(q: QuestionAnalysis, text: str) -> bool:
+_VERSION = re.compile(r"\b(?P<base>[A-ZÄÖÜ][a-zäöü]+)[ -](?P<n>\d{1,2})(?![\d.,])\b")
+"""A name with a version: "Veo 3", "GPT-4"."""
+
+
+def _other_version(q: QuestionAnalysis, versions: list[tuple[str, str]], text: str) -> str | None:
+    """Why a sentence about another version ("Veo 2") doesn't answer for the one asked ("Veo 3"):
+    it names only the other, or the value it holds stands by the other."""
+    for base, n in versions:
+        found = [(m.start(), m.group("n")) for m in _VERSION.finditer(text) if m.group("base") == base]
+        mine = [at for at, v in found if v == n]
+        other = [(at, v) for at, v in found if v != n]
+        if not other:
+            continue
+        why = f"the sentence's {{}} is about {base} {other[0][1]}, not {base} {n}"
+        if not mine:
+            return why.format("statement")
+        values = find(text, q.kind) if q.typed else []
+        if values and all(_owner(v.start, found) != n for v in values):
+            return why.format(q.kind)
+    return None
+
+
+def _owner(at: int, mentions: list[tuple[int, str]]) -> str:
+    """The version a value belongs to: the last named before it (a clause's subject), else the next."""
+    before = [v for start, v in mentions if start <= at]
+    return before[-1] if before else min(mentions, key=lambda m: m[0] - at)[1]
+
+
+def _names_anyone(q: QuestionAnalysis, text: str, *, titles: bool = False) -> bool:
     """With no person named, "Wer …?" may still be answered by a company or a group of people
-    ("die Autoren", "ihre Co-Stars") that the question doesn't name."""
+    ("die Autoren", "ihre Co-Stars") that the question doesn't name; "Wie heißt …?" also by a
+    person, a title in quotes („Kill the Machine“) or a product ("Veo 3", "GPT-4")."""
     asked = fold(q.text)
-    return any(fold(v.text) not in asked for v in find(text, "organisation")) or any(
-        fold(m) not in asked for m in _PEOPLE.findall(text))
+    kinds = ("organisation", "person") if titles else ("organisation",)
+    found = [v.text for k in kinds for v in find(text, k)]
+    found += [m.group(0) for m in (*_QUOTED.finditer(text), *_VERSION.finditer(text))] if titles else _PEOPLE.findall(text)
+    return any(fold(x) not in asked for x in found)
+
+
+_ASKS_NAME = re.compile(
+    r"\b(what (is|was|are|were) (the )?names?|what (is|was|are|were) (it|they|\w+ \w+|\w+) called|called what"
+    r"|wie (heißt|hieß|heißen|hießen|nennt sich|nennen sich|lautet der name)|welchen namen)\b", re.I)
+""""Wie hießen die vier Töchter?": answered by a name, not by a sentence about them."""
+_QUOTED = re.compile(r"[„“\"«»][A-ZÄÖÜ0-9][^„“\"«»]{1,60}[“”\"«»]")
 
 
 _POSSESSIVE = re.compile(r"\b(whose|wessen)\b", re.I)

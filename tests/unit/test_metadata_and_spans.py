@@ -63,6 +63,7 @@ def test_spans_are_normalised_to_read_in_any_language():
     assert norm("„Das sind echte Menschen“, betonte Sarandos.", "person") == ["Sarandos"]  # the speaker
     assert norm("Laut Sarandos ist das so.", "person") == ["Sarandos"]
     assert norm("Beim Earnings Call erklärte Co‑CEO Ted Sarandos:", "organisation") == []
+    assert norm("Künstliche Intelligenz ist nicht aufzuhalten.", "person") == []  # an adjective leads
     assert norm("Autor: Ivan Mehta, TechCrunch", "organisation") == ["TechCrunch"]
 
 
@@ -101,3 +102,7 @@ def test_question_analysis_in_english_and_german():
     author = analyze("Who wrote the TechCrunch article?")
     assert (author.kind, author.about) == ("person", "author") and "wrote" not in author.focus
     assert analyze("When was the TechCrunch article published?").about == "date"
+    assert analyze("What is the maximum clip length Veo 3 can generate?").kind == "duration"
+    assert analyze("What video resolution does Veo 3 support?").kind == "number"
+    rate = analyze("At what yearly rate is the market expected to grow?")  # a share per year, not a time
+    assert (rate.kind, rate.units) == ("number", ("percent",))
