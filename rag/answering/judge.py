@@ -61,6 +61,8 @@ _REASON_CUE = re.compile(
 _LIST_CUE = re.compile(r"(,.*(,| und | and | sowie | oder ))|:\s*$|^\s*[-•*]", re.I)
 _MEASURE = re.compile(r"\b(how much|wie ?viel)\b(?! (more|less|mehr|weniger)\b)", re.I)
 """An amount of something uncounted, in any unit."""
+_PERIOD = re.compile(r"\b(time ?frame|period|zeitraum)\b", re.I)
+"""Asked for a period, a span of dates ("2024 bis 2032") or of time ("die nächsten drei Jahre") answers."""
 FOLLOW_GAP = 3
 """Characters between two sentences of one text (a space, a line break)."""
 _QUARTER_WORDS = {"1": "erste", "2": "zweite", "3": "dritte", "4": "vierte"}
@@ -299,10 +301,16 @@ def typed_values(q: QuestionAnalysis, text: str) -> list[spans.Span]:
     """
     if not q.typed:
         return []
-    asked = fold(q.text)
-    found = {(v.start, v.end): v for v in spans.find(text, q.kind)
-             if fold(v.text) not in asked and fold(v.normalized) not in asked and _fits(q, v)}
-    return list(found.values())
+    asked = _squeezed(q.text)
+    kinds = ("date", "duration") if q.kind == "date" and _PERIOD.search(q.text) else (q.kind,)
+    found = {(v.start, v.end): v for kind in kinds for v in spans.find(text, kind)
+             if _squeezed(v.text) not in asked and _squeezed(v.normalized) not in asked and _fits(q, v)}
+    return sorted(found.values(), key=lambda v: v.start)
+
+
+def _squeezed(text: str) -> str:
+    """Folded, without spaces: "67 %" in a question is the "67%" of a sentence."""
+    return re.sub(r"\s+", "", fold(text))
 
 
 def _unit(span: spans.Span) -> str:

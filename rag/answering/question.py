@@ -30,7 +30,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                      r"|what(?: is| was)? the (?:\w+ ){0,2}(?:length|duration)|welche[rn]? (?:\w+ )?(?:länge|dauer))\b"),
         ("date", r"\b(when|what years?|which years?|what date|which date|since when|in what years?|what month|which month"
                  r"|wann|seit wann|in welchem jahr|welche[ms]? jahr|an welchem tag|welche[ms]? datum|in welchem monat"
-                 r"|which decade|welche[ms]? jahrzehnt)\b"),
+                 r"|which decade|welche[ms]? jahrzehnt|(what|which) (time ?frame|period|quarter)|(in|über|for) welche[mn] (zeitraum|quartal)"
+                 r"|welche[rn]? zeitraum|welches quartal)\b"),
         ("organisation", r"\b(which|what) ([\w-]+ )?(company|companies|studio|studios|firm|organi[sz]ation|outlet|publication|site"
                          r"|website|newspaper|magazine|platform|streamer|service|union|guild|network|department|university|lab"
                          r"|start-?ups?|party)\b"

@@ -91,6 +91,7 @@ _COMMON_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tione
                         "nisse", "ierung")
 _NOT_A_NAME = re.compile(r"(?:liche|lichen|ische|ischen)$|[a-z][A-Z]{2}")
 """An adjective ("Künstliche Intelligenz") or a brand with an acronym inside ("OpenAIs"): no person's name."""
+_AGE = re.compile(r"\s+(alt|old)\b")
 _PLACE_WORDS = frozenset(fold(w) for w in "in im aus nach über of from at ins".split())
 _WHERE = re.compile(r"(?i:\b(?:in|im|ins|aus|nach|bei|beim|from|at|near|nahe|across|throughout)\s(?:(?P<det>der|den|dem|des|die)\s|the\s)?)$")
 """What precedes a place named in a sentence."""
@@ -171,7 +172,8 @@ def _numbers(text: str) -> list[Span]:
         elif m.group("pct"):
             norm = f"{value}%" if "punkt" not in m.group("pct").lower() else f"{value} percentage points"
         elif m.group("unit") and not m.group("cur"):
-            kind = "duration"  # "zwei Minuten", "95 Mrd Std" (95 billion hours)
+            # "zwei Minuten", "95 Mrd Std" (95 billion hours); "25 Jahre alt" is an age, a count of years
+            kind = "number" if _AGE.match(text, m.end()) else "duration"
             scale = _SCALE.get((m.group("scale") or "").lower().rstrip("."), "")
             norm = f"{value}{' ' + scale if scale else ''} {_UNIT_TIME.get(m.group('unit').lower().rstrip('.'), m.group('unit'))}"
         elif m.group("cur") or m.group("scale"):

@@ -216,3 +216,13 @@ def test_asked_for_a_name_a_sentence_must_hold_one() -> None:
     assert daughters.probability == 0.0 and any("names nothing" in r for r in daughters.reasons)
     called = _top("What are the grassroots protests called?", "Basisproteste wie „Kill the Machine“ Events finden statt.")
     assert not any("names nothing" in r for r in called.reasons)
+
+
+def test_a_period_is_a_span_of_dates_or_of_time_and_an_age_is_no_duration() -> None:
+    period = analyze("In welchem Zeitraum erwarten Führungskräfte eine größere Rolle der KI?")
+    assert [v.normalized for v in typed_values(period, "in den nächsten drei Jahren")] == ["3 years"]
+    assert [v.normalized for v in typed_values(period, "von 2024 bis 2032")] == ["2024", "2032"]
+    held = analyze("Wie lange wurde Oesterheld gefangen gehalten?")
+    assert typed_values(held, "Seine Töchter, damals zwischen 19 und 25 Jahre alt, waren tot.") == []
+    # a value the question holds, however spaced, is no answer
+    assert typed_values(analyze("Wie viele wurden befragt, als 67 % Sorgen äußerten?"), "67% der Kreativen") == []

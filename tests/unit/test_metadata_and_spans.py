@@ -104,5 +104,7 @@ def test_question_analysis_in_english_and_german():
     assert analyze("When was the TechCrunch article published?").about == "date"
     assert analyze("What is the maximum clip length Veo 3 can generate?").kind == "duration"
     assert analyze("What video resolution does Veo 3 support?").kind == "number"
+    assert analyze("In welchem Zeitraum fand der Streik statt?").kind == "date"
+    assert analyze("For which quarter does the article report revenue of $11.5 billion?").kind == "date"
     rate = analyze("At what yearly rate is the market expected to grow?")  # a share per year, not a time
     assert (rate.kind, rate.units) == ("number", ("percent",))
