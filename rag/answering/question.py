@@ -39,9 +39,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                          r"|plattform|dienst|streamingdienst|gewerkschaft|abteilung|universität|website|seite|quelle|start-?ups?"
                          r"|partei)\b"
                          r"|\b(wer|who) (berichtet|reported|published|veröffentlichte)\b"),
-        ("place", r"\b(where|in which (\w+ )?(city|country|place|region|state)|which (\w+ )?(city|country|region|state)|what city"
-                  r"|wo|wohin|woher|in welche[rmn]? (stadt|land|ort|region)|welche[rsn]? (stadt|land|ort|region))\b"),
-        ("person", r"\b(who|whom|whose|which (person|director|actor|author|writer|executive|ceo|journalist|reporter|expert)"
+        ("place", r"(^(and |und )?(where|wo|wohin|woher)\b)|\b(in which (\w+ )?(city|country|place|region|state)|which (\w+ )?(city|country|region|state)|what city"
+                  r"|in welche[rmn]? (stadt|land|ort|region)|welche[rsn]? (stadt|land|ort|region))\b"),
+        ("person", r"\b(who|whom|whose|which ([\w-]+ )?(person|director|actor|author|writer|executive|ceo|journalist|reporter|expert)"
                    r"|wer|wen|wem|wessen|welche[rsmn]? (person|regisseur|regisseurin|autor|autorin|schauspieler|manager|chef"
                    r"|journalist|experte|expertin))\b"),
         ("number", r"\b(how (much|many|big|large|high|fast|often|old|far|expensive|cheap)|what (\w+ )?(share|percentage|proportion"
@@ -117,6 +117,9 @@ _COMPARATIVE = re.compile(r"\b(\w+er than|more|less|fewer|faster|cheaper|better|
                           r"|günstiger|billiger|besser|schlechter|als|verglichen|gegenüber)\b", re.I)
 _MANNER = re.compile(r"(how|wie)\s+(do|does|did|can|could|will|would|should|is|are|was|were|[a-zäöü]+(t|en))\b")
 """'How do … bring costs down?': asks in what way, not for a figure ("how much" is not matched: no verb)."""
+_ASKS_AUTHOR = re.compile(r"\b(who|wer|wie heißt|wie hieß|wie lautet|what is|what's|was ist|nenne|name)(\s+\S+){0,4}?\s+(author|autor\w*|verfasser\w*)\b"
+                          r"|\b(which|welche[rmn]?)\s+(author|autor\w*)|\b(who|wer)\b.{0,60}\b(wrote|authored|written|geschrieben|schrieb|verfasst)")
+"""The author is what is asked ("Wie heißt der Autor …?"), not the subject ("hält der Autor … für fragwürdig?")."""
 _COMPARE = re.compile(r"\b(compare[sd]?|comparison|vergleich\w*)\b")
 """How one thing compares with another: a description, not one number."""
 _META = (
@@ -179,7 +182,7 @@ def analyze(question: str) -> QuestionAnalysis:
     clause = _LEADING_CLAUSE.match(lowered)
     main = lowered[clause.end():] if clause else lowered
     kind = next((k for k, pattern in _RULES if pattern.search(main)), "description")
-    if about == "author" and kind in ("description", "organisation"):
+    if about == "author" and kind in ("description", "organisation") and _ASKS_AUTHOR.search(lowered):
         kind = "person"
     elif about == "date" and kind in ("description", "yesno"):
         kind = "date"

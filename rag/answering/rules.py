@@ -45,7 +45,7 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
         if q.kind in MUST_HOLD and ranking["typed_missing"] and not _FREQUENCY.search(q.text):
             return ""  # the ranking reasons already say "holds no number that the question doesn't"
         if q.kind == "person" and ranking["typed_missing"] and not _POSSESSIVE.search(q.text) \
-                and not _names_anyone(q, s.text):
+                and not _names_anyone(q, s.text) and not _surname(q, s.text, hits.article(s.passage.file) if hits.article else []):
             return ""  # "Wer leitet Eyeline Studios?" and no one named
         if _ASKS_NAME.search(q.text) and not _names_anyone(q, s.text, titles=True):
             return "the sentence names nothing the question asks the name of"
@@ -110,8 +110,27 @@ _QUOTED = re.compile(r"[„“\"«»][A-ZÄÖÜ0-9][^„“\"«»]{1,60}[“”\
 
 _POSSESSIVE = re.compile(r"\b(whose|wessen)\b", re.I)
 """"Whose …?" is often answered by a reference ("das Unternehmen … ihrer VFX-Abteilung")."""
+def _surname(q: QuestionAnalysis, text: str, article: list[SentenceHit]) -> bool:
+    """A person the article introduced by full name, named again by surname ("Sarandos verweist …")."""
+    asked = fold(q.text)
+    known = _people(article)
+    return any(w in known and w not in asked for w in re.findall(r"[A-ZÄÖÜ][a-zäöüßé]+", text))
+
+
+def _people(sentences: list[SentenceHit]) -> frozenset[str]:
+    key = id(sentences)
+    hit = _PEOPLE_SEEN.get(key)
+    if hit is None or hit[0] is not sentences:
+        if len(_PEOPLE_SEEN) >= 64:
+            _PEOPLE_SEEN.clear()
+        names = {p.normalized.split()[-1] for s in sentences for p in find(s.text, "person") if " " in p.normalized}
+        hit = _PEOPLE_SEEN[key] = (sentences, frozenset(names))
+    return hit[1]
+
+
+_PEOPLE_SEEN: dict[int, tuple[list[SentenceHit], frozenset[str]]] = {}
 _PEOPLE = re.compile(
-    r"\b[A-ZÄÖÜ][\w-]*(?i:innen|oren|eure|isten|enten|anten|leute|menschen|kreative|schaffende|stars|artists"
+    r"\b[A-ZÄÖÜ][\w-]*[:*_]?(?i:innen|oren|eure|isten|enten|anten|leute|menschen|kreative|schaffende|stars|artists"
     r"|ers|ists|ors)\b")
 """Plural nouns for groups of people: "Autoren", "Kreative", "Co-Stars", "Concept Artists"."""
 

@@ -226,3 +226,13 @@ def test_a_period_is_a_span_of_dates_or_of_time_and_an_age_is_no_duration() -> N
     assert typed_values(held, "Seine Töchter, damals zwischen 19 und 25 Jahre alt, waren tot.") == []
     # a value the question holds, however spaced, is no answer
     assert typed_values(analyze("Wie viele wurden befragt, als 67 % Sorgen äußerten?"), "67% der Kreativen") == []
+
+
+def test_a_person_the_article_introduced_counts_when_named_by_surname() -> None:
+    text = "Ted Sarandos ist Co-CEO von Netflix. Sarandos verweist auf den Film „Pedro Paramo“."
+    whole = hits_for("q", {"Ted Sarandos ist Co-CEO von Netflix.": 0.3, "Sarandos verweist auf den Film „Pedro Paramo“.": 0.7}, text)
+    alone = Hits("q", whole.passages, whole.sentences[1:], False, 0.7, None)
+    question = "Which Netflix executive mentioned Pedro Paramo?"
+    assert judge(question, alone)[0].probability == 0.0  # nothing says "Sarandos" is a person
+    introduced = Hits("q", whole.passages, whole.sentences[1:], False, 0.7, None, article=lambda f: whole.sentences)
+    assert judge(question, introduced)[0].probability > 0.0

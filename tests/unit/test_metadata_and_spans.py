@@ -105,6 +105,10 @@ def test_question_analysis_in_english_and_german():
     assert analyze("What is the maximum clip length Veo 3 can generate?").kind == "duration"
     assert analyze("What video resolution does Veo 3 support?").kind == "number"
     assert analyze("In welchem Zeitraum fand der Streik statt?").kind == "date"
+    assert analyze("Which Netflix executive named a project where AI was put to work?").kind == "person"  # "where" relative
+    assert analyze("Und wo spielt die Serie?").kind == "place"
+    subject = analyze("Welche Tätigkeiten hält der Autor des Artikels für fragwürdig?")  # the author asks nothing
+    assert subject.kind != "person" and analyze("Wie heißt der Autor des Artikels?").kind == "person"
     assert analyze("For which quarter does the article report revenue of $11.5 billion?").kind == "date"
     rate = analyze("At what yearly rate is the market expected to grow?")  # a share per year, not a time
     assert (rate.kind, rate.units) == ("number", ("percent",))
