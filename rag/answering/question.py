@@ -106,7 +106,7 @@ _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _NAME = re.compile(r"(?<![\w])([A-ZÄÖÜ][\w’'-]*[A-Z][\w’'-]*|[A-ZÄÖÜ]{2,}\w*|[A-ZÄÖÜ][a-zäöüßé’'-]+(?:\s+[A-ZÄÖÜ][a-zäöüßé’'-]+)*)")
 _UNITS = {
     "percent": r"percent|percentage|prozent|%|anteil|share|rate\b|wachstumsrate|quote\b",
-    "money": r"dollar|usd|euro|eur|\$|€|money|geld|revenue|umsatz|profit|gewinn|cost|kosten|kostet|kostete|budget|price|preis|charge|betrag",
+    "money": r"dollar|usd|euro|eur|\$|€|money|geld|revenue|umsatz|profit|gewinn|cost|kosten|kostet|kostete|budget|price|preis|charge|betrag|spend|spent|ausgeben|ausgegeben|gesteckt",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor|how often|wie oft|wie häufig",
     "comparison": r"faster|schneller|cheaper|günstiger|billiger|better|besser|worse|schlechter|effizienter|more efficient",

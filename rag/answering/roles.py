@@ -64,7 +64,17 @@ EVENTS = (
     _role("married", r"married|marry|wedding|verheiratet|heiratete\w*|hochzeit", r"heirat|hochzeit|married|wedding"),
     _role("seat", r"headquarter\w*|based in|sitz|hauptsitz|ans[aä]ssig", r"sitz|headquarter|based in|ansassig"),
 )
-ASKED = {"person": ROLES + EVENTS[2:3], "date": EVENTS, "place": EVENTS}
+MEASURES = (
+    _role("revenue", r"revenue\w*|sales|turnover|umsatz\w*|erl[oö]s\w*|einnahmen", r"umsatz|revenue|erlos|einnahm|sales|turnover"),
+    _role("profit", r"profits?|net income|gewinn\w*|[uü]berschuss|nettogewinn\w*",
+          r"gewinn|profit|net income|uberschuss|ergebnis|earnings"),
+    _role("margin", r"margins?|marge\w*", r"marge|margin"),
+    _role("share price", r"share price|stock price|stock|shares|aktienkurs\w*|aktie\w*|b[oö]rsenwert", r"aktie|share|stock|kurs\b|borse"),
+    _role("spending", r"spend\w*|spent|invest\w*|ausgaben|ausgegeben|gesteckt|investi\w*",
+          r"invest|ausgab|ausgegeb|spend|spent|steck|budget|kosten|cost"),
+)
+"""What a figure measures: a profit asked is not answered by a revenue."""
+ASKED = {"person": ROLES + EVENTS[2:3], "date": EVENTS, "place": EVENTS, "number": MEASURES}
 """Which lexicon a question's answer type reads: who did it, when or where it happened."""
 
 

@@ -50,8 +50,9 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
         if _ASKS_NAME.search(q.text) and not _names_anyone(q, s.text, titles=True):
             return "the sentence names nothing the question asks the name of"
         if role and not states_role(role, s.text):
-            return f"the sentence doesn't say who is {role.name}" if q.kind == "person" else \
-                f"the sentence doesn't say when or where it was {role.name}"
+            return {"person": f"the sentence doesn't say who is {role.name}",
+                    "number": f"the sentence's figure is no {role.name}"}.get(
+                q.kind, f"the sentence doesn't say when or where it was {role.name}")
         if versions and (other := _other_version(q, versions, s.text)):
             return other
         if q.quarters and (other := periods(s.text)) and not set(q.quarters) & set(other):

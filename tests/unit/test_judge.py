@@ -236,3 +236,11 @@ def test_a_person_the_article_introduced_counts_when_named_by_surname() -> None:
     assert judge(question, alone)[0].probability == 0.0  # nothing says "Sarandos" is a person
     introduced = Hits("q", whole.passages, whole.sentences[1:], False, 0.7, None, article=lambda f: whole.sentences)
     assert judge(question, introduced)[0].probability > 0.0
+
+
+def test_a_figure_must_measure_what_is_asked() -> None:
+    revenue = "Netflix vermeldete einen Umsatzsprung von 16 Prozent auf 11 Milliarden Dollar."
+    profit = _top("How much net profit did Netflix make?", revenue)
+    assert profit.probability == 0.0 and any("figure is no profit" in r for r in profit.reasons)
+    assert not any("figure is no" in r for r in _top("How much revenue did Netflix make?", revenue).reasons)
+    assert any("figure is no spending" in r for r in _top("How much does Netflix spend on content?", revenue).reasons)
