@@ -328,7 +328,19 @@ def _unit(span: spans.Span) -> str:
     return "multiplier" if value.endswith("×") else "count"
 
 
+_GRAIN = (
+    (re.compile(r"\b(what time of day|at what time|um wie ?viel uhr|zu welcher uhrzeit|uhrzeit)\b", re.I), re.compile(r"\d\d:\d\d")),
+    (re.compile(r"\b(on )?(what|which) (day|date)\b|\b(an )?welche[mn]? (tag|datum)\b", re.I), re.compile(r"\d{4}-\d\d-\d\d")),
+    (re.compile(r"\b(in )?(what|which) month\b|\b(in )?welche[mn]? monat\b", re.I),
+     re.compile(r"\d{4}-\d\d|^[A-Z][a-z]+$")),
+)
+"""Asked for a day, a month or a time of day, a date that gives less doesn't answer ("2023" for "An welchem Tag …?")."""
+
+
 def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
+    if q.kind == "date" and span.kind == "date":
+        grain = next((value for asked, value in _GRAIN if asked.search(q.text)), None)
+        return grain is None or bool(grain.search(span.normalized))
     if q.kind != "number":
         return True
     asked = set(q.units)

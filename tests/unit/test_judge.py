@@ -244,3 +244,10 @@ def test_a_figure_must_measure_what_is_asked() -> None:
     assert profit.probability == 0.0 and any("figure is no profit" in r for r in profit.reasons)
     assert not any("figure is no" in r for r in _top("How much revenue did Netflix make?", revenue).reasons)
     assert any("figure is no spending" in r for r in _top("How much does Netflix spend on content?", revenue).reasons)
+
+
+def test_asked_for_a_day_a_year_does_not_answer() -> None:
+    day = analyze("An welchem Tag endete der Streik?")
+    assert typed_values(day, "Der Streik 2023 dauerte 118 Tage.") == []
+    assert [v.normalized for v in typed_values(day, "Am 9. November 2023 endete der Streik.")] == ["2023-11-09"]
+    assert [v.normalized for v in typed_values(analyze("In which month did it begin?"), "im Februar 2024")] == ["2024-02"]
