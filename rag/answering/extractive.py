@@ -7,7 +7,8 @@ import unicodedata
 
 from rag.answering import about, spans
 from rag.answering.citations import cite
-from rag.answering.judge import Judgement, Weights, default_weights, judge, typed_values
+from rag.answering.judge import Judgement, Weights, default_weights, judge
+from rag.answering.values import typed_values
 from rag.answering.question import QuestionAnalysis, analyze
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.text import STOPWORDS, cognate, fold, terms

@@ -15,9 +15,10 @@ and three parts fitted on the project's written question sets combine them
   probability that it answers. The best candidate answers when the question is
   in scope and that probability reaches the fitted cut; otherwise the bot declines.
 
-Two rules (``rag.answering.rules``) stand before the model: a sentence without a
-value of the asked kind doesn't answer "how many", "when" or "how long", and an
-article that names none of the question's names can't answer it.
+Rules (``rag.answering.rules``) stand before the model: a sentence without a value
+of the asked kind (``rag.answering.values``) doesn't answer "how many", "when" or "how
+long"; an article that names none of the question's names can't answer it; a person in
+another role, a date of another event or a figure of another measure doesn't answer.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answering import spans
 from rag.answering.question import QuestionAnalysis, analyze
 from rag.answering.rules import ruled_out
+from rag.answering.values import typed_values
 from rag.errors import ConfigError
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.retrieval.scoring import is_heading, is_source_line
@@ -59,10 +60,6 @@ _REASON_CUE = re.compile(
     re.I,
 )
 _LIST_CUE = re.compile(r"(,.*(,| und | and | sowie | oder ))|:\s*$|^\s*[-•*]", re.I)
-_MEASURE = re.compile(r"\b(how much|wie ?viel)\b(?! (more|less|mehr|weniger)\b)", re.I)
-"""An amount of something uncounted, in any unit."""
-_PERIOD = re.compile(r"\b(time ?frame|period|zeitraum)\b", re.I)
-"""Asked for a period, a span of dates ("2024 bis 2032") or of time ("die nächsten drei Jahre") answers."""
 FOLLOW_GAP = 3
 """Characters between two sentences of one text (a space, a line break)."""
 _QUARTER_WORDS = {"1": "erste", "2": "zweite", "3": "dritte", "4": "vierte"}
@@ -291,70 +288,6 @@ def answerability_features(
         "names_in_passage": _share([n not in unnamed for n in names]),
     }
     return f, reasons
-
-
-def typed_values(q: QuestionAnalysis, text: str) -> list[spans.Span]:
-    """Values of the asked type in ``text`` that the question doesn't already hold.
-
-    A number must be of the unit asked for: a share for "what share", an amount for
-    "how much revenue", a plain count for "how many" (not the percentage beside it).
-    """
-    if not q.typed:
-        return []
-    asked = _squeezed(q.text)
-    kinds = ("date", "duration") if q.kind == "date" and _PERIOD.search(q.text) else (q.kind,)
-    found = {(v.start, v.end): v for kind in kinds for v in spans.find(text, kind)
-             if _squeezed(v.text) not in asked and _squeezed(v.normalized) not in asked and _fits(q, v)}
-    return sorted(found.values(), key=lambda v: v.start)
-
-
-def _squeezed(text: str) -> str:
-    """Folded, without spaces: "67 %" in a question is the "67%" of a sentence."""
-    return re.sub(r"\s+", "", fold(text))
-
-
-def _unit(span: spans.Span) -> str:
-    value = span.normalized
-    if span.kind == "duration" or spans.find(span.text, "duration"):
-        return "time"
-    if value.endswith(("%", "percentage points")) or re.fullmatch(r"\d+/\d+", value):
-        return "percent"  # a share: "16%", "1/3", "die Hälfte"
-    if value.startswith(("$", "€")):
-        return "money"
-    if value in ("billions", "millions"):
-        return "amount"  # "Milliarden" without a figure
-    if spans.RESOLUTION.fullmatch(value):
-        return "resolution"
-    return "multiplier" if value.endswith("×") else "count"
-
-
-_GRAIN = (
-    (re.compile(r"\b(what time of day|at what time|um wie ?viel uhr|zu welcher uhrzeit|uhrzeit)\b", re.I), re.compile(r"\d\d:\d\d")),
-    (re.compile(r"\b(on )?(what|which) (day|date)\b|\b(an )?welche[mn]? (tag|datum)\b", re.I), re.compile(r"\d{4}-\d\d-\d\d")),
-    (re.compile(r"\b(in )?(what|which) month\b|\b(in )?welche[mn]? monat\b", re.I),
-     re.compile(r"\d{4}-\d\d|^[A-Z][a-z]+$")),
-)
-"""Asked for a day, a month or a time of day, a date that gives less doesn't answer ("2023" for "An welchem Tag …?")."""
-
-
-def _fits(q: QuestionAnalysis, span: spans.Span) -> bool:
-    if q.kind == "date" and span.kind == "date":
-        grain = next((value for asked, value in _GRAIN if asked.search(q.text)), None)
-        return grain is None or bool(grain.search(span.normalized))
-    if q.kind != "number":
-        return True
-    asked = set(q.units)
-    if "score" in asked:
-        asked |= {"percent", "count"}  # "96% on Rotten Tomatoes", "8.1 points"
-    if "money" in asked and re.fullmatch(r"\d+/\d+", span.normalized):
-        return True  # "die Kosten halbiert": a share of an amount
-    if "comparison" in asked:
-        asked |= {"percent", "multiplier"}  # "zehn Prozent besser", "zehnmal schneller"
-    if _unit(span) == "amount":  # "Milliarden investiert"; "Millionen von Abonnenten" is no count of data points
-        return "money" in asked or (not asked and bool(_MEASURE.search(q.text)))
-    if not asked:  # "how many" counts; "how much experience" may be measured in anything
-        return _unit(span) == "count" or bool(_MEASURE.search(q.text))
-    return _unit(span) in asked
 
 
 def _mentions(folded: str, constraint: str) -> bool:

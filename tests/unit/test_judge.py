@@ -7,7 +7,8 @@ import pytest
 
 from rag.answering.extractive import answer_span
 from rag.answering.fit_judge import Example, fit
-from rag.answering.judge import ANSWERABILITY, RANKING, WEIGHTS_PATH, Weights, default_weights, judge, typed_values
+from rag.answering.judge import ANSWERABILITY, RANKING, WEIGHTS_PATH, Weights, default_weights, judge
+from rag.answering.values import typed_values
 from rag.answering.question import analyze
 from rag.retrieval.retriever import Hits, SentenceHit
 from rag.types import Passage
