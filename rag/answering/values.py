@@ -27,8 +27,20 @@ def typed_values(q: QuestionAnalysis, text: str) -> list[spans.Span]:
     asked = _squeezed(q.text)
     kinds = ("date", "duration") if q.kind == "date" and _PERIOD.search(q.text) else (q.kind,)
     found = {(v.start, v.end): v for kind in kinds for v in spans.find(text, kind)
-             if _squeezed(v.text) not in asked and _squeezed(v.normalized) not in asked and _fits(q, v)}
+             if _squeezed(v.text) not in asked and _squeezed(v.normalized) not in asked
+             and (_fits(q, v) or _counts_asked(q, text, v))}
     return sorted(found.values(), key=lambda v: v.start)
+
+
+def _counts_asked(q: QuestionAnalysis, text: str, span: spans.Span) -> bool:
+    """"Millionen von Abonnenten" does count the subscribers of "Wie viele Abonnenten …?"."""
+    if q.kind != "number" or q.units or _unit(span) != "amount":
+        return False
+    of = _OF.match(text, span.end)
+    return bool(of) and fold(of.group(1))[:5] in {w[:5] for w in q.focus if len(w) > 3}
+
+
+_OF = re.compile(r"\s+(?:von|of)\s+([\w-]+)")
 
 
 def _squeezed(text: str) -> str:

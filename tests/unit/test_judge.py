@@ -252,3 +252,9 @@ def test_asked_for_a_day_a_year_does_not_answer() -> None:
     assert typed_values(day, "Der Streik 2023 dauerte 118 Tage.") == []
     assert [v.normalized for v in typed_values(day, "Am 9. November 2023 endete der Streik.")] == ["2023-11-09"]
     assert [v.normalized for v in typed_values(analyze("In which month did it begin?"), "im Februar 2024")] == ["2024-02"]
+
+
+def test_millions_of_the_counted_thing_count_it() -> None:
+    text = "Jede Sekunde generieren Millionen von Abonnenten Datenpunkte."
+    assert [v.normalized for v in typed_values(analyze("Wie viele Abonnenten erzeugen Datenpunkte?"), text)] == ["millions"]
+    assert typed_values(analyze("How many data points does Netflix gather?"), text) == []
