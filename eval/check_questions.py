@@ -3,6 +3,7 @@
 
 Files checked (all under eval/):
   qa_train.jsonl, qa_test.jsonl           answerable ("qa-*") and near-miss ("nm-*") questions
+  qa_more_train.jsonl, qa_more_test.jsonl  a second such set ("qm-*", "nx-*")
   followups_train.jsonl, followups_test.jsonl   two-turn follow-up conversations ("fu-*")
 
 Checks
@@ -39,10 +40,12 @@ SHARED_DEV = Path("/work/shared/eval/dev_questions.jsonl")
 OTHER_SETS = [EVAL / "calibration.jsonl", SHARED_DEV]
 
 QA_SPLITS = {"train": EVAL / "qa_train.jsonl", "test": EVAL / "qa_test.jsonl"}
+MORE_SPLITS = {"more_train": EVAL / "qa_more_train.jsonl", "more_test": EVAL / "qa_more_test.jsonl"}
+"""A second set ("qm-*", "nx-*"), written later, split the same way; not re-split."""
 FU_SPLITS = {"train": EVAL / "followups_train.jsonl", "test": EVAL / "followups_test.jsonl"}
 
 LANGS = {"en", "de"}
-TYPES = {"person", "organisation", "place", "date", "number", "duration", "reason", "yesno", "list"}
+TYPES = {"description", "person", "organisation", "place", "date", "number", "duration", "reason", "yesno", "list"}
 TRAIN_SHARE_QA = 0.55
 TRAIN_SHARE_FU = 0.5
 MAX_EVIDENCE_WORDS = 8   # brief asks for 2-6; allow a little slack for compounds
@@ -158,10 +161,13 @@ def _answer_near_evidence(text: str, evidence: list[str], answers: list[str]) ->
         while start != -1:
             lo = max(0, start - NEAR)
             hi = min(len(text), start + len(ev) + NEAR)
-            # stay inside the line (paragraph / table row) that holds the evidence
+            # stay inside the line (paragraph / table row) that holds the evidence, or the next
+            # (a headline's date, a label's link)
             line_lo = text.rfind("\n", 0, start) + 1
             line_hi = text.find("\n", start + len(ev))
             line_hi = len(text) if line_hi == -1 else line_hi
+            following = text.find("\n", line_hi + 1)
+            line_hi = len(text) if following == -1 else following
             window = low[max(lo, line_lo):min(hi, line_hi)]
             if any(a.lower() in window for a in answers):
                 return True
@@ -211,13 +217,13 @@ def check_qa(item: dict, arts: dict[str, str], errors: list[str]) -> None:
     if item.get("abstain"):
         if item["abstain"] is not True:
             errors.append(f"{iid}: abstain must be true")
-        if not str(iid).startswith("nm-"):
-            errors.append(f"{iid}: near-miss ids start with nm-")
+        if not str(iid).startswith(("nm-", "nx-")):
+            errors.append(f"{iid}: near-miss ids start with nm- (nx- in the second set)")
         if item.get("evidence") != [] or item.get("answer") != []:
             errors.append(f"{iid}: near-miss needs empty evidence and answer")
         return
-    if not str(iid).startswith("qa-"):
-        errors.append(f"{iid}: answerable ids start with qa-")
+    if not str(iid).startswith(("qa-", "qm-")):
+        errors.append(f"{iid}: answerable ids start with qa- (qm- in the second set)")
     if item.get("type") not in TYPES:
         errors.append(f"{iid}: type must be one of {sorted(TYPES)}, got {item.get('type')!r}")
     fname = item.get("file")
@@ -266,7 +272,7 @@ def main() -> int:
     qa_by_split: dict[str, list[dict]] = {}
     fu_by_split: dict[str, list[dict]] = {}
 
-    for split, path in QA_SPLITS.items():
+    for split, path in {**QA_SPLITS, **MORE_SPLITS}.items():
         if not path.exists():
             errors.append(f"missing {path.relative_to(ROOT)}")
             qa_by_split[split] = []

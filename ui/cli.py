@@ -170,7 +170,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-JUDGE_TRAINING = ("eval/qa_train.jsonl", "eval/calibration.jsonl", "eval/followups_train.jsonl")
+JUDGE_TRAINING = ("eval/qa_train.jsonl", "eval/qa_more_train.jsonl", "eval/calibration.jsonl", "eval/followups_train.jsonl")
 CLAIMS_TRAINING = "eval/claims.jsonl"
 
 
