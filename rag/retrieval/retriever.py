@@ -166,7 +166,12 @@ class Retriever:
         bm25 = self.keyword_index()
         asked = asked if asked and asked != question else None
         said = f"{question} {asked or ''}"
-        unknown = self.lexicon.unknown(sorted(words(said), key=said.lower().find))
+        ordered = sorted(words(said), key=said.lower().find)
+        unknown = self.lexicon.unknown(ordered)
+        # A word the corpus uses in one passage only may stand there in another sense or language
+        # (an English word in a link): it is looked up in the lexicon too, and keeps itself.
+        rare = [w for w in ordered if w not in unknown and _passages_with(bm25, term_of(w)) == 1]
+        unknown = unknown + rare
         vectors, word_vectors = self._embed([question, asked] if asked else [question], unknown)
         qvec = vectors[0]
         t["embed"] = time.perf_counter()
@@ -174,6 +179,9 @@ class Retriever:
         if total == 0:
             return Hits(question, [], [], True, 0.0, self.threshold, _ms(t))
         translations = self.lexicon.translate(unknown, word_vectors)
+        for w in rare:
+            if w in translations:
+                translations[w] = [(term_of(w), 1.0), *(a for a in translations[w] if a[0] != term_of(w))]
         concepts = self._concepts(question, translations)
         own = None
         if asked:
@@ -359,6 +367,11 @@ def _share_said(concepts: Concepts, own_terms: list[str], present: set[str], fol
         if any(t in present for t in concept) or (len(term) >= 4 and term[:6] in folded):
             found += 1
     return found / len(concepts)
+
+
+def _passages_with(bm25: BM25, term: str) -> int:
+    got = bm25.postings(term)
+    return 0 if got is None else len(got[0])
 
 
 def _ms(t: dict[str, float]) -> dict[str, float]:
