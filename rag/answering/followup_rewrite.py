@@ -29,6 +29,7 @@ from rag.answering.followup_words import (
 from rag.answering.question import language
 from rag.text import STOPWORDS, fold
 
+_GENITIVE = re.compile(r"(sein|ihr|ein|dies|jed|unser|eur|mein|dein)es|des")
 MAX_TOPIC_WORDS = 14
 """A carried topic longer than this is cut to its first content words."""
 
@@ -77,8 +78,8 @@ def _parts(text: str) -> _Parts:
                     # German: "Welches Modell von Google DeepMind erzeugt ...": the phrase runs to the verb.
                     if not (de and asked and _capitalised(words, i + 1)):
                         break
-                elif asked and de and not w[:1].isupper() and not _capitalised(words, i + 1):
-                    break  # the German verb after the noun
+                elif asked and de and not w[:1].isupper() and not (_capitalised(words, i + 1) and _GENITIVE.fullmatch(f)):
+                    break  # the German verb after the noun ("Welche Verbindung nutzt Netflix"), not "seines Umsatzes"
                 elif asked and not de and _looks_like_verb(w) and not _aux_within(words, i + 1, 3):
                     # "Which company develops ...", unless an auxiliary follows ("How many data points does")
                     break
@@ -156,7 +157,8 @@ def with_aspect(q: Reading, p: Reading, lang: str | None = None) -> str:
     same = (lang or q.lang) == p.lang
     if same and prev.verb and (prev.verb.lower() in AUX or p.lang == "de") and prev.rest:
         # "How much faster was the AI scene?" + "Why?" -> "Why was the AI scene faster?"
-        tail = prev.asked if _comparative(prev) and not q.content else []
+        # "… faster" of a comparative, "Welche Verbindung nutzt Netflix?" + "Wozu?": the connection it uses
+        tail = prev.asked if not q.content else []
         return _sentence([new, prev.verb, *prev.rest, *tail])
     topic = subject if not same else _topic(prev, p)
     if not topic:

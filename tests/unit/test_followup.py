@@ -72,6 +72,8 @@ def rows(paths: list[Path]) -> list[dict]:
             "Und was ist mit Warner Bros?",
             "Wann verklagten Warner Bros Midjourney?",
         ),
+        # a German verb after the asked noun ends the noun phrase; the noun asked for is carried
+        ("Welche Verbindung nutzt Netflix laut it-daily?", "Und wozu?", "Wozu nutzt Netflix laut it-daily Verbindung?"),
         # a new time for the same question
         ("What was Netflix's revenue in Q2 2025?", "And in 2024?", "What was Netflix's revenue in 2024?"),
         (
