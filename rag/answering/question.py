@@ -40,12 +40,13 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                          r"|partei)\b"
                          r"|\b(wer|who) (berichtet|reported|published|veröffentlichte)\b"),
         ("place", r"(^(and |und )?(where|wo|wohin|woher)\b)|\b(in which (\w+ )?(city|country|place|region|state)|which (\w+ )?(city|country|region|state)|what city"
-                  r"|in welche[rmn]? (stadt|land|ort|region)|welche[rsn]? (stadt|land|ort|region))\b"),
+                  r"|in which (\w+ )?(district|neighbou?rhood)|in welche[rmn]? (stadt|land|ort|region|stadtteil|stadtviertel|viertel|bezirk)"
+                  r"|welche[rsn]? (stadt|land|ort|region|stadtteil|stadtviertel|viertel|bezirk))\b"),
         ("person", r"\b(who|whom|whose|which ([\w-]+ )?(person|director|actor|author|writer|executive|ceo|journalist|reporter|expert)"
                    r"|wer|wen|wem|wessen|welche[rsmn]? (person|regisseur|regisseurin|autor|autorin|schauspieler|manager|chef"
                    r"|journalist|experte|expertin))\b"),
         ("number", r"\b(how (much|many|big|large|high|fast|often|old|far|expensive|cheap)|what (\w+ )?(share|percentage|proportion"
-                   r"|fraction|number|amount|rating|resolution|score|rate|growth|revenue|profit|price|cost|budget|sum)"
+                   r"|fraction|number|amount|rating|resolution|score|rate|growth|revenue|profit|price|cost|budget|sum|margin)"
                    r"|by how much|by what (factor|percentage)|how much (more|less|faster|cheaper)"
                    r"|wie ?viele?[nr]?|wieviel|um wie ?viel|wie (hoch|groß|oft|schnell|alt|teuer|weit)|welche[rnms]? (anteil"
                    r"|prozentsatz|zahl|betrag|bewertung|auflösung|umsatz|gewinn|preis|summe|wachstum)|anzahl)\b"),
@@ -105,7 +106,7 @@ _HALF = re.compile(r"\b(h[12]|first half|second half|erste[nm]? hälfte|zweite[n
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _NAME = re.compile(r"(?<![\w])([A-ZÄÖÜ][\w’'-]*[A-Z][\w’'-]*|[A-ZÄÖÜ]{2,}\w*|[A-ZÄÖÜ][a-zäöüßé’'-]+(?:\s+[A-ZÄÖÜ][a-zäöüßé’'-]+)*)")
 _UNITS = {
-    "percent": r"percent|percentage|prozent|%|anteil|share|rate\b|wachstumsrate|quote\b",
+    "percent": r"percent|percentage|prozent|%|anteil|share|rate\b|wachstumsrate|quote\b|margin|marge",
     "money": r"dollar|usd|euro|eur|\$|€|money|geld|revenue|umsatz|profit|gewinn|cost|kosten|kostet|kostete|budget|price|preis|charge|betrag|spend|spent|ausgeben|ausgegeben|gesteckt",
     "time": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|sekunden|minuten|stunden|tage[n]?|wochen|monate[n]?|jahre[n]?",
     "multiplier": r"times|mal|fach|faster|schneller|cheaper|günstiger|factor|faktor|how often|wie oft|wie häufig",
