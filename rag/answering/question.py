@@ -28,7 +28,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("duration", r"\b(how long|for how long|wie lange?|wie viele[nr]? (jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|minuten|sekunden)"
                      r"|what(?: is| was)? the (?:\w+ ){0,2}(?:length|duration)|welche[rn]? (?:\w+ )?(?:länge|dauer))\b"),
-        ("date", r"\b(when|what years?|which years?|what date|which date|since when|in what years?|what month|which month"
+        ("date", r"\b(when|what years?|which years?|what date|which date|(what|which) (is|was|are|were) the ([\w-]+ )?dates?|since when|in what years?|what month|which month"
                  r"|wann|seit wann|in welchem jahr|welche[ms]? jahr|an welchem tag|welche[ms]? datum|in welchem monat"
                  r"|which decade|welche[ms]? jahrzehnt|(what|which) (time ?frame|period|quarter)|(in|über|for) welche[mn] (zeitraum|quartal)"
                  r"|welche[rn]? zeitraum|welches quartal)\b"),

@@ -39,7 +39,7 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
     why it can't answer (``""`` when the ranking reasons already say so)."""
     strangers = _strangers(q, hits)
     role = asked_role(q.text, q.kind)
-    versions = [(m.group("base"), m.group("n")) for m in _VERSION.finditer(q.text)]
+    versions = list(dict.fromkeys((base, n) for _, base, n in _numbered(q.text)))
 
     def rule(s: SentenceHit, ranking: dict[str, float]) -> str | None:
         if q.kind in MUST_HOLD and ranking["typed_missing"] and not _FREQUENCY.search(q.text):
@@ -65,13 +65,28 @@ def ruled_out(q: QuestionAnalysis, hits: Hits):
 
 _VERSION = re.compile(r"\b(?P<base>[A-ZÄÖÜ][a-zäöü]+)[ -](?P<n>\d{1,2})(?![\d.,])\b")
 """A name with a version: "Veo 3", "GPT-4"."""
+_ORDINAL = re.compile(
+    r"\b(?P<o>first|second|third|fourth|fifth|erste|zweite|dritte|vierte|fünfte)[nmrs]?\b(?:,?\s+[\w-]+){0,2}?,?\s+"
+    r"(?P<noun>staffel|season|folge|episode|teil|part)\w*", re.I)
+"""A numbered part in words: "der ersten Staffel", "eine zweite, abschließende Staffel"."""
+_ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+             "erste": "1", "zweite": "2", "dritte": "3", "vierte": "4", "fünfte": "5"}
+_SERIES = {"staffel": "season", "season": "season", "folge": "episode", "episode": "episode", "teil": "part", "part": "part"}
+
+
+def _numbered(text: str) -> list[tuple[int, str, str]]:
+    """Versions and numbered parts named in ``text``: ``(start, name, number)``; a season is a season
+    in either language and in words or figures ("Staffel 2", "the second season")."""
+    out = [(m.start(), _SERIES.get(m.group("base").lower(), m.group("base")), m.group("n")) for m in _VERSION.finditer(text)]
+    out += [(m.start(), _SERIES[m.group("noun").lower()], _ORDINALS[m.group("o").lower()]) for m in _ORDINAL.finditer(text)]
+    return sorted(out)
 
 
 def _other_version(q: QuestionAnalysis, versions: list[tuple[str, str]], text: str) -> str | None:
     """Why a sentence about another version ("Veo 2") doesn't answer for the one asked ("Veo 3"):
     it names only the other, or the value it holds stands by the other."""
     for base, n in versions:
-        found = [(m.start(), m.group("n")) for m in _VERSION.finditer(text) if m.group("base") == base]
+        found = [(at, v) for at, name, v in _numbered(text) if name == base]
         mine = [at for at, v in found if v == n]
         other = [(at, v) for at, v in found if v != n]
         if not other:

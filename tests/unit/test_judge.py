@@ -258,3 +258,10 @@ def test_millions_of_the_counted_thing_count_it() -> None:
     text = "Jede Sekunde generieren Millionen von Abonnenten Datenpunkte."
     assert [v.normalized for v in typed_values(analyze("Wie viele Abonnenten erzeugen Datenpunkte?"), text)] == ["millions"]
     assert typed_values(analyze("How many data points does Netflix gather?"), text) == []
+
+
+def test_a_date_of_another_season_does_not_answer() -> None:
+    text = "Bereits einen Tag nach der Premiere der ersten Staffel am 30. April 2025 kündigte Netflix eine zweite Staffel an."
+    second = _top("What is the release date of the second season?", text)
+    assert second.probability == 0.0 and any("about season 1, not season 2" in r for r in second.reasons)
+    assert not any("not season" in r for r in _top("Wann feierte die erste Staffel Premiere?", text).reasons)

@@ -108,6 +108,7 @@ def test_question_analysis_in_english_and_german():
     assert analyze("Which Netflix executive named a project where AI was put to work?").kind == "person"  # "where" relative
     assert analyze("Und wo spielt die Serie?").kind == "place"
     assert analyze("In welchem Stadtviertel von Buenos Aires steht das Gebäude?").kind == "place"
+    assert analyze("What is the release date of the second season?").kind == "date"
     assert analyze("What operating margin did Netflix report?").units == ("percent",)
     subject = analyze("Welche Tätigkeiten hält der Autor des Artikels für fragwürdig?")  # the author asks nothing
     assert subject.kind != "person" and analyze("Wie heißt der Autor des Artikels?").kind == "person"
