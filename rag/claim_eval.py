@@ -15,7 +15,7 @@ from rag.errors import ConfigError
 from rag.generation.citation_check import SupportChecker
 from rag.generation.claim_cases import load_cases, run, summary
 from rag.generation.fit_support import cross_validate, fit_cuts
-from rag.generation.support import CUTS_PATH, default_cuts
+from rag.generation.cuts import CUTS_PATH, default_cuts
 from rag.sentences import split_sentences
 
 

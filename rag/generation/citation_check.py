@@ -38,7 +38,8 @@ from rag.generation.claims import (
     split_claims,
     strip_markers,
 )
-from rag.generation.support import Cuts, Verdict, default_cuts, judge
+from rag.generation.cuts import Cuts, default_cuts
+from rag.generation.support import Verdict, judge
 from rag.text import fold
 from rag.types import Passage
 

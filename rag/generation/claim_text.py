@@ -307,6 +307,17 @@ _PERIOD = {
     },
 }
 PERIOD_WORDS = frozenset().union(*_PERIOD.values())
+
+EARLIER = frozenset(
+    "before previous previously former formerly original originally initial initially earlier "
+    "vorher zuvor fruher ursprunglich ursprunglichen bisherige bisherigen vorherige vorherigen".split()
+)
+"""Words that move a claim to an earlier state: the unit must say so too."""
+RANKING = frozenset(
+    "biggest largest greatest smallest best worst most least highest lowest "
+    "grosste grossten kleinste kleinsten beste besten schlechteste meisten wenigsten hochste niedrigste".split()
+)
+"""Words that rank one thing above the rest ("the biggest studio"): the unit must say so too."""
 _DURATIONS = {
     "months": ("monat",),
     "month": ("monat",),

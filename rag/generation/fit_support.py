@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.generation.citation_check import SupportChecker
 from rag.generation.claim_cases import Case, run, summary
-from rag.generation.support import CUT_NAMES, Cuts
+from rag.generation.cuts import CUT_NAMES, Cuts
 
 GRIDS = {
     "min_coverage": np.arange(0.30, 0.801, 0.05),

@@ -24,19 +24,19 @@ replace it (``SupportChecker(judge=...)``) as long as it returns a ``Verdict``.
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rag.answering import spans
 from rag.answering.question import language
+from rag.answering.roles import EVENTS, MEASURES, ROLES, states_role
 from rag.generation.claim_text import (
+    EARLIER,
     GENERIC,
     GERMAN_NOUN,
     PERIOD_WORDS,
+    RANKING,
     VALUE_WORDS,
     Token,
     View,
@@ -47,57 +47,13 @@ from rag.generation.claim_text import (
     names_in,
     view,
 )
-from rag.errors import ConfigError
+from rag.generation.cuts import Cuts, default_cuts
 from rag.text import STOPWORDS, fold
 
 FRAGMENT_WORDS = 2  # a claim with fewer content words than this is elliptic
 _COMPARE = re.compile(r"\b(over|than|rather than|instead of|gegenuber|statt|anstelle|versus|vs)\b")
-_EARLIER = frozenset(
-    "before previous previously former formerly original originally initial initially earlier "
-    "vorher zuvor fruher ursprunglich ursprunglichen bisherige bisherigen vorherige vorherigen".split()
-)
-"""Words that move a claim to an earlier state: the unit must say so too."""
-CUTS_PATH = Path(__file__).with_name("support_cuts.json")
-
-
-@dataclass(frozen=True)
-class Cuts:
-    """The check's cuts, fitted on labelled drafts (``rag fit-judge``; ``support_cuts.json``)."""
-
-    min_coverage: float
-    """Share of the claim's relation words matched in the unit."""
-    min_similarity: float
-    """Sentence-vector cosine of claim and unit."""
-    word_match: float
-    """Word-vector cosine that counts as a translation ("faster" ~ "schneller" 0.94)."""
-    strong_match: float
-    """The same for a claim resting on one relation word."""
-    earlier_match: float
-    """The same for "before", "zuvor" (their vectors sit near unrelated words: "before" ~ "künftig")."""
-    fitted_on: dict = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def load(cls, path: Path = CUTS_PATH) -> Cuts:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            return cls(**{f: data[f] for f in CUT_NAMES}, fitted_on=data.get("fitted_on", {}))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            msg = f"The claim check's cuts at {path} can't be read ({e}). Refit them with `rag fit-judge`."
-            raise ConfigError(msg) from None
-
-    def save(self, path: Path = CUTS_PATH) -> None:
-        data = {**{f: round(getattr(self, f), 4) for f in CUT_NAMES}, "fitted_on": self.fitted_on}
-        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-CUT_NAMES = ("min_coverage", "min_similarity", "word_match", "strong_match", "earlier_match")
-
-
-@functools.lru_cache(maxsize=1)
-def default_cuts() -> Cuts:
-    return Cuts.load()
-
-
+_ACTS = (*EVENTS, *(r for r in ROLES if r.name != "head"))
+"""What happened, who someone is: a claim that says so needs a unit that does."""
 _ENUM_CONJ = re.compile(r"\s(?:and|und|or|oder|sowie|as well as)\s")
 
 
@@ -186,9 +142,12 @@ def judge(
 
     # "the forecast *before* it was raised" is another forecast than the one raised
     reasons += [f"'{t.word}' is not said in the unit" for t in words
-                if t.word in _EARLIER and not aligned(t, unit, sim, parts, cuts.earlier_match)]
+                if t.word in EARLIER | RANKING and not aligned(t, unit, sim, parts, cuts.earlier_match)]
+    reasons += [f"the unit doesn't say it is a {act.name}" for act in _ACTS
+                if act.asked.search(claim.folded) and not states_role(act, unit.text)]
     # ... and measures the same thing there.
     reasons += _attachment(claim, unit, matched, where, names)
+    reasons += _measured(claim, unit)
     reasons += _roles(claim, unit, names)
     reasons += _someone_else(claim, unit, names, sim, parts, cuts.word_match)
     reasons += _list_items(claim, unit, sim, parts, names, cuts.word_match)
@@ -203,6 +162,20 @@ def judge(
 
 
 WINDOW = 5  # tokens on either side of a number that say what it measures
+
+
+def _measured(claim: View, unit: View) -> list[str]:
+    """A claimed revenue, profit, margin, share price or spending is said so next to the figure in
+    the unit ("investiert 11,5 Milliarden" is not "11,5 Milliarden Dollar Umsatz … meldete")."""
+    reasons = []
+    for act in MEASURES:
+        if not claim.numbers or not act.asked.search(claim.folded):
+            continue
+        near = [" ".join(t.word for t in unit.tokens[max(0, u.pos - WINDOW) : u.pos + WINDOW + 1])
+                for n in claim.numbers for u in unit.numbers if n.values & u.values and not _is_year(u)]
+        if near and not any(act.stated.search(words) for words in near):
+            reasons.append(f"the unit's figure is no {act.name}")
+    return reasons
 
 
 def _attachment(

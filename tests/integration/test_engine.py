@@ -223,7 +223,7 @@ def test_the_judge_declines_what_nothing_is_about_and_says_why(engine):
 def test_rag_fit_judge_reproduces_the_shipped_claim_check_cuts(engine, tmp_path):
     """The claim check's cuts in the repo are what `rag fit-judge` computes on eval/claims.jsonl."""
     from rag.claim_eval import fit_claim_check
-    from rag.generation.support import Cuts
+    from rag.generation.cuts import Cuts
 
     shipped = Cuts.load()
     fit_claim_check(engine, ROOT / "eval" / shipped.fitted_on["files"][0], out=tmp_path / "cuts.json")

@@ -15,7 +15,7 @@ from rag.generation.citation_check import (
     split_claims,
     strip_markers,
 )
-from rag.generation.support import Cuts
+from rag.generation.cuts import Cuts
 from tests.llm_fakes import ARTICLE, HashEmbeddings, passages
 
 HASH_CUTS = Cuts(min_coverage=0.5, min_similarity=0.25, word_match=0.66, strong_match=0.66, earlier_match=0.8)
