@@ -52,8 +52,8 @@ from rag.text import STOPWORDS, fold
 
 FRAGMENT_WORDS = 2  # a claim with fewer content words than this is elliptic
 _COMPARE = re.compile(r"\b(over|than|rather than|instead of|gegenuber|statt|anstelle|versus|vs)\b")
-_ACTS = (*EVENTS, *(r for r in ROLES if r.name != "head"))
-"""What happened, who someone is: a claim that says so needs a unit that does."""
+_ROLES = tuple(r for r in ROLES if r.name != "head")
+"""Who someone is: a claim that names someone in a role needs a unit that says it (not "was created in the 1950s")."""
 _ENUM_CONJ = re.compile(r"\s(?:and|und|or|oder|sowie|as well as)\s")
 
 
@@ -143,7 +143,7 @@ def judge(
     # "the forecast *before* it was raised" is another forecast than the one raised
     reasons += [f"'{t.word}' is not said in the unit" for t in words
                 if t.word in EARLIER | RANKING and not aligned(t, unit, sim, parts, cuts.earlier_match)]
-    reasons += [f"the unit doesn't say it is a {act.name}" for act in _ACTS
+    reasons += [f"the unit doesn't say it is a {act.name}" for act in (*EVENTS, *(_ROLES if names else ()))
                 if act.asked.search(claim.folded) and not states_role(act, unit.text)]
     # ... and measures the same thing there.
     reasons += _attachment(claim, unit, matched, where, names)
