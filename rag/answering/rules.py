@@ -134,17 +134,11 @@ def _surname(q: QuestionAnalysis, text: str, article: list[SentenceHit]) -> bool
 
 
 def _people(sentences: list[SentenceHit]) -> frozenset[str]:
-    key = id(sentences)
-    hit = _PEOPLE_SEEN.get(key)
-    if hit is None or hit[0] is not sentences:
-        if len(_PEOPLE_SEEN) >= 64:
-            _PEOPLE_SEEN.clear()
-        names = {p.normalized.split()[-1] for s in sentences for p in find(s.text, "person") if " " in p.normalized}
-        hit = _PEOPLE_SEEN[key] = (sentences, frozenset(names))
-    return hit[1]
+    """Surnames of the persons an article names with their full name."""
+    return _of_article(sentences, "people", lambda ss: frozenset(
+        p.normalized.split()[-1] for s in ss for p in find(s.text, "person") if " " in p.normalized))
 
 
-_PEOPLE_SEEN: dict[int, tuple[list[SentenceHit], frozenset[str]]] = {}
 _PEOPLE = re.compile(
     r"\b[A-ZÄÖÜ][\w-]*[:*_]?(?i:innen|oren|eure|isten|enten|anten|leute|menschen|kreative|schaffende|stars|artists"
     r"|ers|ists|ors)\b")
@@ -196,17 +190,22 @@ def _named(name: str, text: str, translations: dict[str, tuple[str, ...]]) -> bo
 
 
 def _article_text(sentences: list[SentenceHit]) -> str:
-    """An article's text, folded and spelling-aligned; kept while the retriever keeps its sentences."""
-    key = id(sentences)
-    hit = _TEXTS.get(key)
+    """An article's text, folded and spelling-aligned."""
+    return _of_article(sentences, "text", lambda ss: _kin(" ".join(s.text for s in ss)))
+
+
+def _of_article(sentences: list[SentenceHit], what: str, derive):
+    """What is derived from an article's sentences, kept while the retriever keeps that list."""
+    key = (what, id(sentences))
+    hit = _ARTICLES.get(key)
     if hit is None or hit[0] is not sentences:
-        if len(_TEXTS) >= 64:
-            _TEXTS.clear()
-        hit = _TEXTS[key] = (sentences, _kin(" ".join(s.text for s in sentences)))
+        if len(_ARTICLES) >= 128:
+            _ARTICLES.clear()
+        hit = _ARTICLES[key] = (sentences, derive(sentences))
     return hit[1]
 
 
-_TEXTS: dict[int, tuple[list[SentenceHit], str]] = {}
+_ARTICLES: dict[tuple[str, int], tuple[list[SentenceHit], object]] = {}
 
 
 def _kin(text: str) -> str:
